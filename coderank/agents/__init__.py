@@ -1,0 +1,1 @@
+"""The three answering agents over one chat model."""

@@ -1,0 +1,92 @@
+"""Agents as LangChain chains (prompt | chat model | parser), with a timeout and one retry."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import Runnable
+
+from coderank.agents.prompts import AGENTS, agent_prompt
+from coderank.models import Answer
+
+log = logging.getLogger(__name__)
+
+# A fence opens at the start of a line; a block runs to a closing fence or the end of the text.
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.DOTALL | re.M)
+
+
+def extract_code(text: str) -> str:
+    """The first ```python block of ``text`` (else the first fenced block; else empty).
+
+    An unclosed fence (a cut-off generation) runs to the end of the text.
+    """
+    blocks = [(lang.lower(), body.strip("\n")) for lang, body in _FENCE.findall(text)]
+    for lang, body in blocks:
+        if lang in ("python", "py", "python3") and body.strip():
+            return body
+    for _, body in blocks:
+        if body.strip():
+            return body
+    return ""
+
+
+@dataclass
+class Agent:
+    """One named chain with a per-call timeout and retries."""
+
+    name: str
+    chain: Runnable[dict[str, str], str]
+    timeout_s: float
+    attempts: int = 2
+
+    def answer(self, problem: str) -> Answer:
+        """Run the chain; never raises: a failure after every attempt is an :class:`Answer` with
+        ``error`` set, so one failing agent does not stop the others."""
+        started = time.monotonic()
+        error = "no attempt made"
+        for attempt in range(1, self.attempts + 1):
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"agent-{self.name}")
+            future = pool.submit(self.chain.invoke, {"problem": problem})
+            try:
+                text = future.result(timeout=self.timeout_s)
+            except FutureTimeout:
+                error = f"timed out after {self.timeout_s:g} s"
+            except Exception as exc:  # noqa: BLE001 - any model or transport failure
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                if text.strip():
+                    return Answer(
+                        agent=self.name,
+                        text=text,
+                        code=extract_code(text),
+                        latency_s=time.monotonic() - started,
+                    )
+                error = "empty answer"
+            finally:
+                pool.shutdown(wait=False)
+            log.warning("agent %s attempt %d failed: %s", self.name, attempt, error)
+        return Answer(
+            agent=self.name, text="", code="", latency_s=time.monotonic() - started, error=error
+        )
+
+
+def build_agents(
+    chat_model: BaseChatModel, *, timeout_s: float, attempts: int = 2
+) -> dict[str, Agent]:
+    """The three agents (Concise Fixer, Explainer, Optimizer) over one chat model."""
+    return {
+        name: Agent(
+            name=name,
+            chain=agent_prompt(name) | chat_model | StrOutputParser(),
+            timeout_s=timeout_s,
+            attempts=attempts,
+        )
+        for name in AGENTS
+    }

@@ -1,0 +1,202 @@
+"""The command line: ``ask``, ``vote``, ``close`` and ``stats``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from coderank.agents.prompts import AGENTS, LABELS
+from coderank.comparisons import validate_problem
+from coderank.config import Settings, from_env
+from coderank.errors import (
+    CoderankError,
+    ConfigError,
+    InvalidProblemError,
+    InvalidVoteError,
+    UnknownComparisonError,
+    VotingClosedError,
+)
+from coderank.models import CHOICES
+from coderank.store import COLLECTIONS
+
+BAD_INPUT = (ConfigError, InvalidProblemError, InvalidVoteError, UnknownComparisonError)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m coderank", description="Team pairwise feedback on AI-written Python code."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="ask the three agents, show two answers, take a vote")
+    ask.add_argument("problem", help="the Python problem, in quotes")
+    ask.add_argument("--vote", choices=CHOICES, help="vote without being asked")
+    ask.add_argument("--user", default=None, help="who is voting (default: your login)")
+    vote = sub.add_parser("vote", help="vote on an open comparison")
+    vote.add_argument("comparison_id")
+    vote.add_argument("choice", choices=CHOICES)
+    vote.add_argument("--user", default=None)
+    close = sub.add_parser("close", help="close voting on a comparison and reveal the agents")
+    close.add_argument("comparison_id")
+    close.add_argument("--user", default=None)
+    stats = sub.add_parser("stats", help="count the stored documents")
+    stats.add_argument("--comparison", default=None, help="count only this comparison's")
+    return parser
+
+
+def _user(name: str | None) -> str:
+    return name or f"cli:{getpass.getuser()}"
+
+
+class Progress:
+    """Prints what the graph is doing, one line per finished step, to stderr."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.monotonic()
+
+    def say(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.started:5.1f}s] {text}", file=self.out, flush=True)
+
+    def __call__(self, node: str, update: dict[str, Any]) -> None:
+        if node in AGENTS:
+            answer = update["answers"][0]
+            if answer["error"]:
+                self.say(f"{LABELS[node]} failed: {answer['error']}")
+            else:
+                self.say(f"{LABELS[node]} answered ({answer['latency_s']:.1f} s)")
+        elif node == "score" and "scores" in update:
+            self.say(f"reranker scored {len(update['scores'])} answers")
+        elif node == "choose_pair":
+            self.say("pair chosen")
+
+
+def _print_pair(state: dict[str, Any], out: TextIO) -> None:
+    answers = {a["agent"]: a for a in state["answers"]}
+    pair = state["pair"]
+    print(f"\nProblem: {state['problem']}\n", file=out)
+    for label, agent in (("A", pair["a"]), ("B", pair["b"])):
+        print(f"===== Answer {label} =====", file=out)
+        print(answers[agent]["text"].strip(), file=out)
+        print(file=out)
+
+
+def _ask_vote(stdin: TextIO, out: TextIO) -> str | None:
+    options = "/".join(CHOICES)
+    while True:
+        print(f"Which answer is better? [{options}]: ", end="", file=out, flush=True)
+        line = stdin.readline()
+        if not line:
+            return None
+        choice = {c.lower(): c for c in CHOICES}.get(line.strip().lower())
+        if choice:
+            return choice
+        print(f"Please type one of {options}.", file=out)
+
+
+def _reveal(state: dict[str, Any], out: TextIO) -> None:
+    pair, scores = state["pair"], state["scores"]
+    print("\nVoting closed.", file=out)
+    for label, agent in (("A", pair["a"]), ("B", pair["b"])):
+        print(f"Answer {label} was written by {LABELS[agent]} (reranker score {scores[agent]:.4f})", file=out)
+    preferred = "A" if scores[pair["a"]] > scores[pair["b"]] else "B"
+    if scores[pair["a"]] == scores[pair["b"]]:
+        preferred = "neither (equal scores)"
+    print(f"The reranker ({state['reranker_model']}) preferred {preferred}.", file=out)
+    outcome = state.get("outcome")
+    agrees = state.get("reranker_agrees")
+    verdict = "" if agrees is None else (" The reranker agreed." if agrees else " The reranker disagreed.")
+    print(f"Outcome: {outcome or 'no votes'}.{verdict}", file=out)
+
+
+def _services(settings: Settings) -> Any:
+    from coderank.services import build_services
+
+    return build_services(settings)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    problem = validate_problem(args.problem)
+    progress = Progress(err)
+    services = _services(settings)
+    try:
+        progress.say(f"generating 3 answers with {settings.llm_backend} model; this can take a minute")
+        state = services.comparisons.start(
+            problem, requester=_user(args.user), source="cli", on_progress=progress
+        )
+        cid = state["comparison_id"]
+        _print_pair(state, out)
+        choice = args.vote or (_ask_vote(sys.stdin, out) if sys.stdin.isatty() else None)
+        if choice is None:
+            print(
+                f"No vote recorded. Vote later with: python -m coderank vote {cid} A|B|tie|both_bad",
+                file=out,
+            )
+            return 0
+        user = _user(args.user)
+        services.comparisons.vote(cid, user=user, choice=choice)
+        print(f"Your vote ({choice}) is recorded for comparison {cid}.", file=out)
+        _reveal(services.comparisons.close(cid, user=user), out)
+        return 0
+    finally:
+        services.close()
+
+
+def cmd_vote(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    services = _services(settings)
+    try:
+        result = services.comparisons.vote(args.comparison_id, user=_user(args.user), choice=args.choice)
+        note = "" if result.changed else " (unchanged)"
+        print(f"Your vote ({result.choice}) is recorded{note}; {result.voters} voter(s) so far.", file=out)
+        if result.closed:
+            _reveal(services.comparisons.state(args.comparison_id), out)
+        return 0
+    finally:
+        services.close()
+
+
+def cmd_close(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    services = _services(settings)
+    try:
+        _reveal(services.comparisons.close(args.comparison_id, user=_user(args.user)), out)
+        return 0
+    finally:
+        services.close()
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from coderank.store import open_store
+
+    store = open_store(settings)
+    try:
+        where = {"comparison_id": args.comparison} if args.comparison else None
+        for name in COLLECTIONS:
+            print(f"{name} {store.count(name, where)}", file=out)
+        return 0
+    finally:
+        store.close()
+
+
+COMMANDS = {"ask": cmd_ask, "vote": cmd_vote, "close": cmd_close, "stats": cmd_stats}
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run one command; returns the exit code (2 for bad input or settings, 1 for failures)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = from_env()
+        return COMMANDS[args.command](args, settings, out, err)
+    except BAD_INPUT as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    except VotingClosedError as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+    except CoderankError as exc:
+        print(f"error: {exc}", file=err)
+        return 1

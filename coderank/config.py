@@ -1,0 +1,146 @@
+"""Settings: read once from the environment (and ``.env``) and passed down, frozen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from coderank.errors import ConfigError
+
+LLM_BACKENDS = ("local", "hf")
+STORES = ("sqlite",)
+PAIR_POLICIES = ("top2", "uncertain", "random")
+MAX_PROBLEM_CHARS = 4000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything CodeRank reads from its environment. Build it with :func:`from_env`."""
+
+    llm_backend: str = "local"
+    local_gguf_path: str | None = None
+    hf_model: str = "microsoft/Phi-3-mini-128k-instruct"
+    hf_endpoint_url: str | None = None
+    hf_token: str | None = field(default=None, repr=False)
+    llm_max_new_tokens: int = 256
+    llm_timeout_s: float = 120.0
+    reranker_model: str | None = None
+    reranker_load_dir: str | None = None
+    store: str = "sqlite"
+    data_dir: str = "data"
+    sqlite_path: str = "data/coderank.db"
+    checkpoint_url: str = "data/checkpoints.db"
+    cache_dir: str = str(Path.home() / ".cache" / "coderank")
+    pair_policy: str = "top2"
+    pair_explore: float = 0.2
+    vote_quorum: int = 5
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not valid: expected one of {', '.join(allowed)}")
+    return value
+
+
+def _number(
+    name: str, value: str, kind: Callable[[str], T], ok: Callable[[T], bool], accepts: str
+) -> T:
+    try:
+        parsed = kind(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or not ok(parsed):
+        raise ConfigError(f"{name}={value!r} is not valid: expected {accepts}")
+    return parsed
+
+
+def _read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    if not Path(path).is_file():
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def from_env(
+    environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLike[str] | None = ".env"
+) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default ``os.environ``) over ``env_file``.
+
+    Raises:
+        ConfigError: naming the first variable whose value is not accepted.
+    """
+    env: dict[str, str] = _read_env_file(env_file) if env_file else {}
+    env.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    defaults = Settings()
+    data_dir = get("DATA_DIR") or defaults.data_dir
+    reranker_load_dir = get("RERANKER_LOAD_DIR")
+    if reranker_load_dir and not Path(reranker_load_dir).is_dir():
+        raise ConfigError(
+            f"RERANKER_LOAD_DIR={reranker_load_dir!r} is not valid: expected a folder that exists"
+        )
+    local_gguf = get("LOCAL_GGUF_PATH")
+    if local_gguf and not Path(local_gguf).is_file():
+        raise ConfigError(f"LOCAL_GGUF_PATH={local_gguf!r} is not valid: expected a .gguf file")
+    checkpoint_url = get("CHECKPOINT_URL") or str(Path(data_dir) / "checkpoints.db")
+    if "://" in checkpoint_url and not checkpoint_url.startswith(
+        ("sqlite:///", "postgresql://", "postgres://")
+    ):
+        raise ConfigError(
+            f"CHECKPOINT_URL={checkpoint_url.split('://')[0]}://... is not valid: expected a file "
+            "path, sqlite:///path or postgresql://..."
+        )
+
+    return Settings(
+        llm_backend=_choice("LLM_BACKEND", get("LLM_BACKEND") or "local", LLM_BACKENDS),
+        local_gguf_path=local_gguf,
+        hf_model=get("HF_MODEL") or defaults.hf_model,
+        hf_endpoint_url=get("HF_ENDPOINT_URL"),
+        hf_token=get("HUGGINGFACEHUB_API_TOKEN"),
+        llm_max_new_tokens=_number(
+            "LLM_MAX_NEW_TOKENS",
+            get("LLM_MAX_NEW_TOKENS") or str(defaults.llm_max_new_tokens),
+            int,
+            lambda n: 1 <= n <= 8192,
+            "a whole number from 1 to 8192",
+        ),
+        llm_timeout_s=_number(
+            "LLM_TIMEOUT_S",
+            get("LLM_TIMEOUT_S") or str(defaults.llm_timeout_s),
+            float,
+            lambda s: 0 < s <= 3600,
+            "a number of seconds above 0 and at most 3600",
+        ),
+        reranker_model=get("RERANKER_MODEL"),
+        reranker_load_dir=reranker_load_dir,
+        store=_choice("STORE", get("STORE") or "sqlite", STORES),
+        data_dir=data_dir,
+        sqlite_path=get("SQLITE_PATH") or str(Path(data_dir) / "coderank.db"),
+        checkpoint_url=checkpoint_url,
+        cache_dir=get("CODERANK_CACHE_DIR") or defaults.cache_dir,
+        pair_policy=_choice("PAIR_POLICY", get("PAIR_POLICY") or "top2", PAIR_POLICIES),
+        pair_explore=_number(
+            "PAIR_EXPLORE",
+            get("PAIR_EXPLORE") or str(defaults.pair_explore),
+            float,
+            lambda p: 0.0 <= p <= 1.0,
+            "a share from 0 to 1",
+        ),
+        vote_quorum=_number(
+            "VOTE_QUORUM",
+            get("VOTE_QUORUM") or str(defaults.vote_quorum),
+            int,
+            lambda n: n >= 0,
+            "a whole number of voters, 0 to close only by hand",
+        ),
+    )

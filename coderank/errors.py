@@ -1,0 +1,39 @@
+"""One error tree for the domain; vendor errors are wrapped with ``raise ... from``."""
+
+from __future__ import annotations
+
+
+class CoderankError(Exception):
+    """Base class of every error CodeRank raises on purpose."""
+
+
+class ConfigError(CoderankError):
+    """A setting is missing or has a value it cannot take."""
+
+
+class InvalidProblemError(CoderankError):
+    """The problem text is empty or too long."""
+
+
+class InvalidVoteError(CoderankError):
+    """A vote whose choice or shape is not one CodeRank accepts."""
+
+
+class UnknownComparisonError(CoderankError):
+    """No comparison with that id was ever started."""
+
+
+class VotingClosedError(CoderankError):
+    """The comparison exists but takes no more votes."""
+
+
+class GenerationError(CoderankError):
+    """Fewer than two agents produced an answer, so there is nothing to compare."""
+
+
+class ModelError(CoderankError):
+    """A model (chat model or reranker) could not be loaded or run."""
+
+
+class StoreError(CoderankError):
+    """The store could not read or write a document."""

@@ -1,0 +1,117 @@
+"""Wiring shared by the entry points: settings in, a ready ``Comparisons`` and store out."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coderank.comparisons import Comparisons
+from coderank.config import Settings
+from coderank.graph.build import build_graph
+from coderank.graph.checkpoint import ThreadLocks, open_checkpointer, sqlite_path
+from coderank.graph.nodes import AnswersProblems, GraphServices
+from coderank.reranker.base import Reranker
+from coderank.store import Store, open_store
+
+
+class _LazyAgents(Mapping[str, AnswersProblems]):
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._agents: Mapping[str, AnswersProblems] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, AnswersProblems]:
+        with self._lock:
+            if self._agents is None:
+                from coderank.agents.agents import build_agents
+                from coderank.agents.llm import build_chat_model
+
+                chat_model = build_chat_model(self._settings)
+                self._agents = dict(
+                    build_agents(chat_model, timeout_s=self._settings.llm_timeout_s)
+                )
+            return self._agents
+
+    def __getitem__(self, name: str) -> AnswersProblems:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+class _LazyReranker:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def _load(self) -> Reranker:
+        from coderank.reranker.cross_encoder import load_reranker
+
+        return load_reranker(self._settings)
+
+    @property
+    def model_id(self) -> str:
+        return self._load().model_id
+
+    def score(self, problem: str, answers: Sequence[str]) -> list[float]:
+        return self._load().score(problem, answers)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    comparisons: Comparisons
+    checkpointer: Any
+
+    def close(self) -> None:
+        self.store.close()
+        self.comparisons.locks.close()
+        conn = getattr(self.checkpointer, "conn", None)
+        if conn is not None:
+            conn.close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    agents: Mapping[str, AnswersProblems] | None = None,
+    reranker: Reranker | None = None,
+    store: Store | None = None,
+    rng: random.Random | None = None,
+    model_name: str | None = None,
+) -> Services:
+    """Build the store, graph and ``Comparisons`` from ``settings``.
+
+    Unless given (tests pass fakes), the agents and the reranker are loaded from settings the first
+    time a node needs them, so a process that only takes votes never loads a model.
+    """
+    if agents is None:
+        from coderank.agents.llm import model_name as llm_name
+
+        agents = _LazyAgents(settings)
+        model_name = model_name or llm_name(settings)
+    if reranker is None:
+        reranker = _LazyReranker(settings)
+    store = store or open_store(settings)
+    checkpointer = open_checkpointer(settings.checkpoint_url)
+    graph_services = GraphServices(
+        agents=agents,
+        reranker=reranker,
+        store=store,
+        pair_policy=settings.pair_policy,
+        pair_explore=settings.pair_explore,
+        vote_quorum=settings.vote_quorum,
+        model_name=model_name or "",
+        rng=rng or random.Random(),
+    )
+    path = sqlite_path(settings.checkpoint_url)
+    locks = ThreadLocks(Path(f"{path}.locks") if path else None)
+    comparisons = Comparisons(build_graph(graph_services, checkpointer), locks=locks)
+    return Services(settings=settings, store=store, comparisons=comparisons, checkpointer=checkpointer)

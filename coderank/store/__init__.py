@@ -1,0 +1,33 @@
+"""Document stores: the interface and a factory choosing the implementation from settings."""
+
+from __future__ import annotations
+
+from coderank.store.base import (
+    COLLECTIONS,
+    EVALUATION_RESULTS,
+    FEEDBACK,
+    RERANKER_SCORES,
+    RESPONSES,
+    Document,
+    Store,
+    doc_id,
+)
+
+__all__ = [
+    "COLLECTIONS",
+    "EVALUATION_RESULTS",
+    "FEEDBACK",
+    "RERANKER_SCORES",
+    "RESPONSES",
+    "Document",
+    "Store",
+    "doc_id",
+    "open_store",
+]
+
+
+def open_store(settings: object) -> Store:
+    """Open the store named by ``settings.store`` (``sqlite`` today)."""
+    from coderank.store.sqlite import SQLiteStore
+
+    return SQLiteStore(getattr(settings, "sqlite_path"))

@@ -1,0 +1,153 @@
+"""The embedded store: one SQLite file (WAL), one table per collection, JSON documents."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from coderank.errors import StoreError
+from coderank.store.base import COLLECTIONS, Document
+
+# The fields that are queried get an index (expression indexes over the JSON document).
+INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
+    "responses": ("comparison_id", "agent"),
+    "feedback": ("comparison_id", "user", "created_at"),
+    "reranker_scores": ("comparison_id", "model_id"),
+    "evaluation_results": ("created_at",),
+}
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PAGE = 1000
+
+
+def _collection(name: str) -> str:
+    if name not in COLLECTIONS:
+        raise StoreError(f"unknown collection {name!r}: expected one of {', '.join(COLLECTIONS)}")
+    return name
+
+
+def _where(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    if not filter:
+        return "", []
+    clauses, params = [], []
+    for key, value in filter.items():
+        if key == "_id":
+            clauses.append("id = ?")
+        elif _FIELD.match(key):
+            clauses.append(f"json_extract(doc, '$.{key}') = ?")
+        else:
+            raise StoreError(f"cannot filter on field {key!r}")
+        params.append(value)
+    return " AND " + " AND ".join(clauses), params
+
+
+class SQLiteStore:
+    """A :class:`~coderank.store.base.Store` in one SQLite file, safe to share between threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        with self._conn() as conn:
+            for name in COLLECTIONS:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {name} "
+                    "(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)"
+                )
+                for f in INDEXED_FIELDS[name]:
+                    conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS {name}_{f} ON {name} (json_extract(doc, '$.{f}'))"
+                    )
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def upsert(self, collection: str, doc: Mapping[str, Any]) -> None:
+        self.upsert_many(collection, [doc])
+
+    def upsert_many(self, collection: str, docs: list[Mapping[str, Any]]) -> None:
+        table = _collection(collection)
+        rows = []
+        for doc in docs:
+            if not isinstance(doc.get("_id"), str) or not doc["_id"]:
+                raise StoreError(f"a document for {collection} has no _id")
+            rows.append((doc["_id"], json.dumps(doc, sort_keys=True, default=str)))
+        try:
+            with self._conn() as conn:
+                # Replacing in place keeps the first write's position (seq) for streaming order.
+                conn.executemany(
+                    f"INSERT INTO {table} (id, doc) VALUES (?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {collection}: {exc}") from exc
+
+    def get(self, collection: str, doc_id: str) -> Document | None:
+        row = (
+            self._conn()
+            .execute(f"SELECT doc FROM {_collection(collection)} WHERE id = ?", (doc_id,))
+            .fetchone()
+        )
+        return json.loads(row[0]) if row else None
+
+    def find(
+        self,
+        collection: str,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> Iterator[Document]:
+        table = _collection(collection)
+        where, params = _where(filter)
+        last, left = 0, limit
+        while left is None or left > 0:
+            page = _PAGE if left is None else min(_PAGE, left)
+            rows = (
+                self._conn()
+                .execute(
+                    f"SELECT seq, doc FROM {table} WHERE seq > ?{where} ORDER BY seq LIMIT ?",
+                    [last, *params, page],
+                )
+                .fetchall()
+            )
+            for _, doc in rows:
+                yield json.loads(doc)
+            if len(rows) < page:
+                return
+            last = rows[-1][0]
+            if left is not None:
+                left -= len(rows)
+
+    def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:
+        where, params = _where(filter)
+        row = (
+            self._conn()
+            .execute(f"SELECT COUNT(*) FROM {_collection(collection)} WHERE 1=1{where}", params)
+            .fetchone()
+        )
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()

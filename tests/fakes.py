@@ -1,0 +1,64 @@
+"""Fakes passed into the graph in place of real models (never used by the product)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from coderank.agents.agents import Agent, build_agents
+from coderank.agents.prompts import AGENTS
+
+
+class LengthReranker:
+    """Scores an answer by its length: deterministic and easy to reason about."""
+
+    model_id = "fake-length-reranker"
+
+    def score(self, problem: str, answers: Sequence[str]) -> list[float]:
+        return [float(len(a)) for a in answers]
+
+
+def fake_agents(
+    answers: dict[str, str] | None = None, *, failing: Sequence[str] = (), timeout_s: float = 5
+) -> dict[str, Agent]:
+    """The real agent chains over scripted chat models, one per agent.
+
+    ``failing`` agents get a chat model that raises on every call.
+    """
+    texts = answers or {
+        "concise_fixer": "```python\ndef f(n):\n    return n\n```",
+        "explainer": "```python\ndef f(n):\n    # return n unchanged\n    return n\n```\nIt returns n.",
+        "optimizer": "```python\nf = lambda n: n\n```\nO(1).",
+    }
+    agents: dict[str, Agent] = {}
+    for name in AGENTS:
+        model = (
+            FailingChatModel(responses=["unused"])
+            if name in failing
+            else FakeListChatModel(responses=[texts[name]])
+        )
+        agents[name] = build_agents(model, timeout_s=timeout_s)[name]
+    return agents
+
+
+class FailingChatModel(FakeListChatModel):
+    """A chat model whose every call fails, counting the calls."""
+
+    calls: int = 0
+
+    def _call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        raise ConnectionError("model server unreachable")
+
+
+class Counter:
+    def __init__(self) -> None:
+        self._it = itertools.count()
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            return next(self._it)
