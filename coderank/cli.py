@@ -58,6 +58,7 @@ class Progress:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.started = time.monotonic()
+        self.answered = 0
 
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.started:5.1f}s] {text}", file=self.out, flush=True)
@@ -69,6 +70,9 @@ class Progress:
                 self.say(f"{LABELS[node]} failed: {answer['error']}")
             else:
                 self.say(f"{LABELS[node]} answered ({answer['latency_s']:.1f} s)")
+            self.answered += 1
+            if self.answered == len(AGENTS):
+                self.say("scoring the answers with the reranker")
         elif node == "score" and "scores" in update:
             self.say(f"reranker scored {len(update['scores'])} answers")
         elif node == "choose_pair":
@@ -102,14 +106,21 @@ def _reveal(state: dict[str, Any], out: TextIO) -> None:
     pair, scores = state["pair"], state["scores"]
     print("\nVoting closed.", file=out)
     for label, agent in (("A", pair["a"]), ("B", pair["b"])):
-        print(f"Answer {label} was written by {LABELS[agent]} (reranker score {scores[agent]:.4f})", file=out)
+        print(
+            f"Answer {label} was written by {LABELS[agent]} (reranker score {scores[agent]:.4f})",
+            file=out,
+        )
     preferred = "A" if scores[pair["a"]] > scores[pair["b"]] else "B"
     if scores[pair["a"]] == scores[pair["b"]]:
         preferred = "neither (equal scores)"
     print(f"The reranker ({state['reranker_model']}) preferred {preferred}.", file=out)
     outcome = state.get("outcome")
     agrees = state.get("reranker_agrees")
-    verdict = "" if agrees is None else (" The reranker agreed." if agrees else " The reranker disagreed.")
+    verdict = (
+        ""
+        if agrees is None
+        else (" The reranker agreed." if agrees else " The reranker disagreed.")
+    )
     print(f"Outcome: {outcome or 'no votes'}.{verdict}", file=out)
 
 
@@ -124,7 +135,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
     progress = Progress(err)
     services = _services(settings)
     try:
-        progress.say(f"generating 3 answers with {settings.llm_backend} model; this can take a minute")
+        progress.say(
+            f"generating 3 answers with {settings.llm_backend} model; this can take a minute"
+        )
         state = services.comparisons.start(
             problem, requester=_user(args.user), source="cli", on_progress=progress
         )
@@ -133,7 +146,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
         choice = args.vote or (_ask_vote(sys.stdin, out) if sys.stdin.isatty() else None)
         if choice is None:
             print(
-                f"No vote recorded. Vote later with: python -m coderank vote {cid} A|B|tie|both_bad",
+                "No vote recorded. Vote later with: "
+                f"python -m coderank vote {cid} A|B|tie|both_bad",
                 file=out,
             )
             return 0
@@ -149,9 +163,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
 def cmd_vote(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     services = _services(settings)
     try:
-        result = services.comparisons.vote(args.comparison_id, user=_user(args.user), choice=args.choice)
+        result = services.comparisons.vote(
+            args.comparison_id, user=_user(args.user), choice=args.choice
+        )
         note = "" if result.changed else " (unchanged)"
-        print(f"Your vote ({result.choice}) is recorded{note}; {result.voters} voter(s) so far.", file=out)
+        print(
+            f"Your vote ({result.choice}) is recorded{note}; {result.voters} voter(s) so far.",
+            file=out,
+        )
         if result.closed:
             _reveal(services.comparisons.state(args.comparison_id), out)
         return 0
@@ -184,7 +203,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
 COMMANDS = {"ask": cmd_ask, "vote": cmd_vote, "close": cmd_close, "stats": cmd_stats}
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
     """Run one command; returns the exit code (2 for bad input or settings, 1 for failures)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

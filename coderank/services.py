@@ -24,7 +24,7 @@ class _LazyAgents(Mapping[str, AnswersProblems]):
         self._agents: Mapping[str, AnswersProblems] | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> dict[str, AnswersProblems]:
+    def _load(self) -> Mapping[str, AnswersProblems]:
         with self._lock:
             if self._agents is None:
                 from coderank.agents.agents import build_agents
@@ -57,7 +57,10 @@ class _LazyReranker:
 
     @property
     def model_id(self) -> str:
-        return self._load().model_id
+        # Known without loading the model (LangGraph inspects node closures at compile time).
+        from coderank.reranker.cross_encoder import reranker_source
+
+        return reranker_source(self._settings)[1]
 
     def score(self, problem: str, answers: Sequence[str]) -> list[float]:
         return self._load().score(problem, answers)
@@ -114,4 +117,6 @@ def build_services(
     path = sqlite_path(settings.checkpoint_url)
     locks = ThreadLocks(Path(f"{path}.locks") if path else None)
     comparisons = Comparisons(build_graph(graph_services, checkpointer), locks=locks)
-    return Services(settings=settings, store=store, comparisons=comparisons, checkpointer=checkpointer)
+    return Services(
+        settings=settings, store=store, comparisons=comparisons, checkpointer=checkpointer
+    )

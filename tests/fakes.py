@@ -30,7 +30,7 @@ def fake_agents(
     """
     texts = answers or {
         "concise_fixer": "```python\ndef f(n):\n    return n\n```",
-        "explainer": "```python\ndef f(n):\n    # return n unchanged\n    return n\n```\nIt returns n.",
+        "explainer": "```python\ndef f(n):\n    # n unchanged\n    return n\n```\nIt returns n.",
         "optimizer": "```python\nf = lambda n: n\n```\nO(1).",
     }
     agents: dict[str, Agent] = {}

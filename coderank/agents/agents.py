@@ -19,7 +19,9 @@ from coderank.models import Answer
 log = logging.getLogger(__name__)
 
 # A fence opens at the start of a line; a block runs to a closing fence or the end of the text.
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.DOTALL | re.M)
+_FENCE = re.compile(
+    r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.DOTALL | re.M
+)
 
 
 def extract_code(text: str) -> str:

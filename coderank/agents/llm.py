@@ -13,7 +13,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict
 
 from coderank.errors import ModelError
 
@@ -33,7 +33,7 @@ _llamas_lock = threading.Lock()
 # One worked example shows a base model the shape of an answer.
 _EXAMPLE = (
     "Problem: Write a function that returns the largest of a list of numbers.\n\n"
-    "Answer:\n```python\ndef largest(numbers):\n    \"\"\"Return the largest number.\"\"\"\n"
+    'Answer:\n```python\ndef largest(numbers):\n    """Return the largest number."""\n'
     "    return max(numbers)\n```\nThis uses the built-in max, which is O(n).\n\n"
 )
 
@@ -93,8 +93,12 @@ class LlamaCppCompletionChat(BaseChatModel):
         if text.count("```") % 2:
             text = text.rstrip() + "\n```"
         usage = out.get("usage", {})
-        message = AIMessage(content=text, response_metadata={"usage": usage, "model": LOCAL_MODEL_ID})
-        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"usage": usage})
+        message = AIMessage(
+            content=text, response_metadata={"usage": usage, "model": LOCAL_MODEL_ID}
+        )
+        return ChatResult(
+            generations=[ChatGeneration(message=message)], llm_output={"usage": usage}
+        )
 
 
 def local_gguf_path(settings: Settings) -> Path:

@@ -79,7 +79,9 @@ class ThreadLocks:
             if self._fd is None:
                 yield
                 return
-            slot = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest()) % _LOCK_SLOTS
+            slot = (
+                int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest()) % _LOCK_SLOTS
+            )
             fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, slot)
             try:
                 yield

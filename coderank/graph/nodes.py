@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from langgraph.types import interrupt
@@ -18,12 +18,16 @@ from coderank.reranker.base import Reranker
 from coderank.store import FEEDBACK, RERANKER_SCORES, RESPONSES, Store, doc_id
 
 
+class Node(Protocol):
+    def __call__(self, state: ComparisonState) -> dict[str, Any]: ...
+
+
 class AnswersProblems(Protocol):
     def answer(self, problem: str) -> Answer: ...
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -41,7 +45,7 @@ class GraphServices:
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def agent_node(name: str, services: GraphServices) -> Callable[[ComparisonState], dict[str, Any]]:
+def agent_node(name: str, services: GraphServices) -> Node:
     """A node that runs agent ``name`` and stores its response (failed ones too)."""
 
     def run(state: ComparisonState) -> dict[str, Any]:
@@ -72,7 +76,7 @@ def _ok_answers(state: ComparisonState) -> list[dict[str, Any]]:
     return [a for a in state.get("answers", []) if a["error"] is None and a["text"].strip()]
 
 
-def score_node(services: GraphServices) -> Callable[[ComparisonState], dict[str, Any]]:
+def score_node(services: GraphServices) -> Node:
     """Score the answers with the reranker and store one score per answer."""
 
     def run(state: ComparisonState) -> dict[str, Any]:
@@ -108,7 +112,7 @@ def score_node(services: GraphServices) -> Callable[[ComparisonState], dict[str,
     return run
 
 
-def choose_pair_node(services: GraphServices) -> Callable[[ComparisonState], dict[str, Any]]:
+def choose_pair_node(services: GraphServices) -> Node:
     def run(state: ComparisonState) -> dict[str, Any]:
         with services.rng_lock:
             pair = vote_logic.choose_pair(
@@ -134,7 +138,7 @@ def await_vote(state: ComparisonState) -> dict[str, Any]:
     return {"pending": vote_logic.parse_resume(value)}
 
 
-def record_vote_node(services: GraphServices) -> Callable[[ComparisonState], dict[str, Any]]:
+def record_vote_node(services: GraphServices) -> Node:
     """Store the pending vote (one per user: a new vote replaces the old) or close voting."""
 
     def run(state: ComparisonState) -> dict[str, Any]:

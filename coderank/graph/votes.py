@@ -18,7 +18,11 @@ def parse_resume(value: Any) -> dict[str, str]:
     Raises:
         InvalidVoteError: when the value has any other shape.
     """
-    if not isinstance(value, Mapping) or not isinstance(value.get("user"), str) or not value["user"]:
+    if (
+        not isinstance(value, Mapping)
+        or not isinstance(value.get("user"), str)
+        or not value["user"]
+    ):
         raise InvalidVoteError("a vote needs a user")
     if value.get("action") == "close":
         return {"action": "close", "user": value["user"]}
@@ -94,4 +98,6 @@ def choose_pair(
         probability = explore * uniform + (1 - explore) * (chosen == policy_pick)
     swapped = rng.random() < 0.5
     a, b = (second, first) if swapped else (first, second)
-    return Pair(a=a, b=b, policy=policy, probability=probability, explored=explored, swapped=swapped)
+    return Pair(
+        a=a, b=b, policy=policy, probability=probability, explored=explored, swapped=swapped
+    )

@@ -29,8 +29,13 @@ class CrossEncoderReranker:
 
     def __init__(self, source: str, *, model_id: str, max_length: int = 512) -> None:
         import torch
+        import transformers
         from sentence_transformers import CrossEncoder
 
+        # Loading the bi-encoder as a cross-encoder is expected here: keep its load report quiet.
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+        logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
         self._model_id = model_id
         self._lock = threading.Lock()
         try:

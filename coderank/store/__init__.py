@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from coderank.store.base import (
     COLLECTIONS,
     EVALUATION_RESULTS,
@@ -12,6 +14,9 @@ from coderank.store.base import (
     Store,
     doc_id,
 )
+
+if TYPE_CHECKING:
+    from coderank.config import Settings
 
 __all__ = [
     "COLLECTIONS",
@@ -26,8 +31,8 @@ __all__ = [
 ]
 
 
-def open_store(settings: object) -> Store:
+def open_store(settings: Settings) -> Store:
     """Open the store named by ``settings.store`` (``sqlite`` today)."""
     from coderank.store.sqlite import SQLiteStore
 
-    return SQLiteStore(getattr(settings, "sqlite_path"))
+    return SQLiteStore(settings.sqlite_path)

@@ -58,11 +58,13 @@ class SQLiteStore:
             for name in COLLECTIONS:
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {name} "
-                    "(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)"
+                    "(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+                    " doc TEXT NOT NULL)"
                 )
                 for f in INDEXED_FIELDS[name]:
                     conn.execute(
-                        f"CREATE INDEX IF NOT EXISTS {name}_{f} ON {name} (json_extract(doc, '$.{f}'))"
+                        f"CREATE INDEX IF NOT EXISTS {name}_{f} "
+                        f"ON {name} (json_extract(doc, '$.{f}'))"
                     )
 
     def _conn(self) -> sqlite3.Connection:

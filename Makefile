@@ -1,0 +1,41 @@
+# The two commands a new user runs: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROBLEM ?= Write a function that returns the n-th Fibonacci number
+
+.PHONY: install demo test lint format bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, on its own: 2.13.0 is the CPU build on disk; a bare `torch` would fetch CUDA.
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(PY) -m coderank ask "$(PROBLEM)"
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) data

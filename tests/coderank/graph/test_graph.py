@@ -1,0 +1,223 @@
+"""The comparison graph end to end on a real SQLite checkpointer and store, with scripted agents."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from langgraph.types import Command
+
+from coderank.config import Settings
+from coderank.errors import (
+    GenerationError,
+    InvalidProblemError,
+    InvalidVoteError,
+    UnknownComparisonError,
+    VotingClosedError,
+)
+from coderank.services import Services, build_services
+from coderank.store import COLLECTIONS, FEEDBACK, RERANKER_SCORES, RESPONSES
+from tests.conftest import ROOT, make_env, make_settings
+from tests.fakes import LengthReranker, fake_agents
+
+
+def start(services: Services, problem: str = "Write f(n) returning n") -> dict:
+    return services.comparisons.start(problem, requester="alice", source="test")
+
+
+def test_start_stops_at_the_vote_with_everything_stored(services: Services) -> None:
+    steps: list[str] = []
+    state = services.comparisons.start(
+        "Write f", requester="alice", source="test", on_progress=lambda n, _: steps.append(n)
+    )
+    cid = state["comparison_id"]
+    assert sorted(steps[:3]) == ["concise_fixer", "explainer", "optimizer"]
+    assert steps[3:] == ["score", "choose_pair"]
+    snapshot = services.comparisons.graph.get_state({"configurable": {"thread_id": cid}})
+    assert snapshot.next == ("await_vote",)
+    assert snapshot.interrupts[0].value["pair"] == state["pair"]
+    pair = state["pair"]
+    assert pair["a"] != pair["b"] and 0 < pair["probability"] <= 1
+    responses = list(services.store.find(RESPONSES, {"comparison_id": cid}))
+    assert {r["_id"] for r in responses} == {f"{cid}:{a}" for a in state["scores"]}
+    assert all(r["status"] == "ok" and r["code"] for r in responses)
+    scores = list(services.store.find(RERANKER_SCORES, {"comparison_id": cid}))
+    assert len(scores) == 3 and {s["model_id"] for s in scores} == {"fake-length-reranker"}
+    assert services.store.count(FEEDBACK) == 0
+
+
+def test_a_vote_is_stored_with_the_pair_and_replaced_by_a_second_vote(services: Services) -> None:
+    state = start(services)
+    cid, pair = state["comparison_id"], state["pair"]
+    first = services.comparisons.vote(cid, user="bob", choice="A")
+    assert first.changed and first.voters == 1 and not first.closed
+    doc = services.store.get(FEEDBACK, f"{cid}:bob")
+    assert doc["choice"] == "A"
+    assert (doc["agent_a"], doc["agent_b"]) == (pair["a"], pair["b"])
+    assert doc["pair_probability"] == pair["probability"]
+    assert doc["score_a"] == state["scores"][pair["a"]]
+    assert doc["reranker_model"] == "fake-length-reranker"
+    services.comparisons.vote(cid, user="bob", choice="B")
+    assert services.store.count(FEEDBACK, {"comparison_id": cid}) == 1
+    assert services.store.get(FEEDBACK, f"{cid}:bob")["choice"] == "B"
+    assert services.comparisons.state(cid)["votes"] == {"bob": "B"}
+
+
+def test_a_repeated_click_is_not_resent_to_the_graph(services: Services) -> None:
+    cid = start(services)["comparison_id"]
+    config = {"configurable": {"thread_id": cid}}
+    services.comparisons.vote(cid, user="bob", choice="A")
+    checkpoints = len(list(services.comparisons.graph.get_state_history(config)))
+    again = services.comparisons.vote(cid, user="bob", choice="A")
+    assert not again.changed
+    assert len(list(services.comparisons.graph.get_state_history(config))) == checkpoints
+    services.comparisons.vote(cid, user="carol", choice="B")
+    assert services.comparisons.state(cid)["votes"] == {"bob": "A", "carol": "B"}
+
+
+def test_close_reveals_the_outcome_and_later_votes_are_refused(services: Services) -> None:
+    state = start(services)
+    cid, pair, scores = state["comparison_id"], state["pair"], state["scores"]
+    for user, choice in [("u1", "A"), ("u2", "A"), ("u3", "B")]:
+        services.comparisons.vote(cid, user=user, choice=choice)
+    final = services.comparisons.close(cid, user="alice")
+    assert final["closed"] and final["closed_by"] == "alice"
+    assert final["outcome"] == "A"
+    assert final["reranker_agrees"] == (scores[pair["a"]] > scores[pair["b"]])
+    with pytest.raises(VotingClosedError):
+        services.comparisons.vote(cid, user="u4", choice="B")
+    with pytest.raises(VotingClosedError):
+        services.comparisons.close(cid, user="alice")
+    assert services.store.count(FEEDBACK, {"comparison_id": cid}) == 3
+
+
+def test_quorum_closes_voting(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, VOTE_QUORUM="2")
+    services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())
+    try:
+        cid = start(services)["comparison_id"]
+        assert not services.comparisons.vote(cid, user="u1", choice="tie").closed
+        result = services.comparisons.vote(cid, user="u2", choice="tie")
+        assert result.closed and result.voters == 2
+        assert services.comparisons.state(cid)["outcome"] == "tie"
+    finally:
+        services.close()
+
+
+def test_unknown_comparison_is_refused_without_starting_a_run(services: Services) -> None:
+    with pytest.raises(UnknownComparisonError):
+        services.comparisons.vote("c-never-started", user="bob", choice="A")
+    snapshot = services.comparisons.graph.get_state(
+        {"configurable": {"thread_id": "c-never-started"}}
+    )
+    assert not snapshot.values
+    assert all(services.store.count(c) == 0 for c in COLLECTIONS)
+
+
+def test_bad_votes_and_problems_change_nothing(services: Services) -> None:
+    cid = start(services)["comparison_id"]
+    with pytest.raises(InvalidVoteError):
+        services.comparisons.vote(cid, user="bob", choice="C")
+    with pytest.raises(InvalidProblemError):
+        services.comparisons.start("   ", requester="a", source="test")
+    with pytest.raises(InvalidProblemError, match="4,000"):
+        services.comparisons.start("x" * 4001, requester="a", source="test")
+    assert services.store.count(FEEDBACK) == 0
+    assert services.store.count(RESPONSES) == 3
+
+
+def test_one_failing_agent_does_not_stop_the_others(settings: Settings) -> None:
+    agents = fake_agents(failing=["explainer"])
+    services = build_services(settings, agents=agents, reranker=LengthReranker())
+    try:
+        state = start(services)
+        assert set(state["scores"]) == {"concise_fixer", "optimizer"}
+        assert {state["pair"]["a"], state["pair"]["b"]} == {"concise_fixer", "optimizer"}
+        failed = services.store.get(RESPONSES, f"{state['comparison_id']}:explainer")
+        assert failed["status"] == "error" and "unreachable" in failed["error"]
+        assert agents["explainer"].chain.steps[1].calls == 2  # one retry
+    finally:
+        services.close()
+
+
+def test_fewer_than_two_answers_ends_with_a_clear_error_and_no_vote(settings: Settings) -> None:
+    services = build_services(
+        settings,
+        agents=fake_agents(failing=["explainer", "optimizer"]),
+        reranker=LengthReranker(),
+    )
+    try:
+        with pytest.raises(GenerationError, match="only 1 of 3 agents answered"):
+            start(services)
+        assert services.store.count(RESPONSES) == 3  # the failures are kept too
+        assert services.store.count(RERANKER_SCORES) == 0
+        (cid,) = {d["comparison_id"] for d in services.store.find(RESPONSES)}
+        with pytest.raises(VotingClosedError):
+            services.comparisons.vote(cid, user="bob", choice="A")
+    finally:
+        services.close()
+
+
+def test_twenty_concurrent_voters_lose_no_vote(services: Services) -> None:
+    cid = start(services)["comparison_id"]
+    rng = random.Random(5)
+    expected = {f"user{i}": rng.choice(["A", "B", "tie", "both_bad"]) for i in range(20)}
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def vote(user: str, choice: str) -> None:
+        barrier.wait()
+        try:
+            services.comparisons.vote(cid, user=user, choice=choice)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=vote, args=item) for item in expected.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert services.comparisons.state(cid)["votes"] == expected
+    stored = {d["user"]: d["choice"] for d in services.store.find(FEEDBACK, {"comparison_id": cid})}
+    assert stored == expected
+
+
+def test_without_the_lock_concurrent_resumes_fork_the_thread(services: Services) -> None:
+    """Why the lock exists: raw concurrent resumes on one thread lose votes."""
+    cid = start(services)["comparison_id"]
+    config = {"configurable": {"thread_id": cid}}
+    barrier = threading.Barrier(8)
+
+    def raw(user: str) -> None:
+        barrier.wait()
+        services.comparisons.graph.invoke(Command(resume={"user": user, "choice": "A"}), config)
+
+    threads = [threading.Thread(target=raw, args=(f"u{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(services.comparisons.state(cid)["votes"]) < 8
+
+
+def in_another_process(*args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.graph_process", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_a_comparison_started_in_one_process_takes_votes_in_another(tmp_path: Path) -> None:
+    env = json.dumps(make_env(tmp_path, VOTE_QUORUM="0"))
+    cid = in_another_process("start", env)
+    assert json.loads(in_another_process("vote", env, cid)) == {"voters": 1, "outcome": "B"}

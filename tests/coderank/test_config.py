@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coderank.config import from_env
+from coderank.errors import ConfigError
+
+
+def test_defaults_are_the_embedded_ones() -> None:
+    s = from_env({}, env_file=None)
+    assert s.llm_backend == "local"
+    assert s.store == "sqlite"
+    assert s.hf_model == "microsoft/Phi-3-mini-128k-instruct"
+    assert s.sqlite_path == "data/coderank.db"
+    assert s.checkpoint_url == "data/checkpoints.db"
+    assert s.pair_policy == "top2"
+    assert s.pair_explore == 0.2
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "accepts"),
+    [
+        ("LLM_BACKEND", "openai", "local, hf"),
+        ("STORE", "mongo", "sqlite"),
+        ("PAIR_POLICY", "best", "top2, uncertain, random"),
+        ("LLM_MAX_NEW_TOKENS", "lots", "whole number"),
+        ("LLM_MAX_NEW_TOKENS", "0", "whole number"),
+        ("LLM_TIMEOUT_S", "-3", "seconds"),
+        ("PAIR_EXPLORE", "1.5", "share from 0 to 1"),
+        ("VOTE_QUORUM", "-1", "whole number"),
+        ("RERANKER_LOAD_DIR", "/no/such/folder", "folder that exists"),
+        ("CHECKPOINT_URL", "redis://localhost", "postgresql"),
+    ],
+)
+def test_a_wrong_value_names_the_variable_and_what_it_accepts(
+    name: str, value: str, accepts: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_env({name: value}, env_file=None)
+    message = str(info.value)
+    assert message.startswith(f"{name}=")
+    assert accepts in message
+    assert "\n" not in message
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "PAIR_POLICY=uncertain\nVOTE_QUORUM=3\nHUGGINGFACEHUB_API_TOKEN=hf_secret\n"
+    )
+    s = from_env({"VOTE_QUORUM": "7"}, env_file=env_file)
+    assert s.pair_policy == "uncertain"
+    assert s.vote_quorum == 7
+    assert s.hf_token == "hf_secret"
+    assert "hf_secret" not in repr(s)
+
+
+def test_data_dir_moves_the_default_files(tmp_path: Path) -> None:
+    s = from_env({"DATA_DIR": str(tmp_path)}, env_file=None)
+    assert s.sqlite_path == str(tmp_path / "coderank.db")
+    assert s.checkpoint_url == str(tmp_path / "checkpoints.db")
+
+
+def test_env_example_lists_every_setting() -> None:
+    text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    for name in [
+        "LLM_BACKEND", "HF_MODEL", "HF_ENDPOINT_URL", "HUGGINGFACEHUB_API_TOKEN",
+        "LLM_MAX_NEW_TOKENS", "LLM_TIMEOUT_S", "RERANKER_MODEL", "RERANKER_LOAD_DIR", "STORE",
+        "SQLITE_PATH", "CHECKPOINT_URL", "PAIR_POLICY", "PAIR_EXPLORE", "VOTE_QUORUM",
+        "DATA_DIR", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR",
+    ]:  # fmt: skip
+        assert f"\n{name}=" in text, name

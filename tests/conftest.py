@@ -1,0 +1,55 @@
+"""Shared fixtures. Real models are loaded once per session; Hugging Face Hub access is off."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from coderank.config import Settings, from_env
+from coderank.services import Services, build_services
+from tests.fakes import LengthReranker, fake_agents
+
+ROOT = Path(__file__).resolve().parent.parent
+# Shared with `make demo` so the GGUF is assembled once per machine, not once per test run.
+MODEL_CACHE = os.environ.get("CODERANK_CACHE_DIR") or str(Path.home() / ".cache" / "coderank")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def make_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """An environment for ``from_env`` with every file under ``tmp``."""
+    return {"DATA_DIR": str(tmp / "data"), "CODERANK_CACHE_DIR": MODEL_CACHE, **extra}
+
+
+def make_settings(tmp: Path, **extra: str) -> Settings:
+    return from_env(make_env(tmp, **extra), env_file=None)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, VOTE_QUORUM="0")
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    """The real graph, SQLite store and checkpointer over scripted agents and a length reranker."""
+    built = build_services(
+        settings, agents=fake_agents(), reranker=LengthReranker(), rng=random.Random(7)
+    )
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="session")
+def gguf_path() -> Path:
+    from coderank.agents.llm import local_gguf_path
+
+    return local_gguf_path(from_env({"CODERANK_CACHE_DIR": MODEL_CACHE}, env_file=None))

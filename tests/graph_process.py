@@ -1,0 +1,31 @@
+"""Run as ``python -m tests.graph_process start|vote ENV_JSON [CID]`` to use a comparison from a
+separate process, with the same scripted agents as the in-process tests."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from coderank.config import from_env
+from coderank.services import build_services
+from tests.fakes import LengthReranker, fake_agents
+
+
+def main(argv: list[str]) -> None:
+    command, env = argv[0], json.loads(argv[1])
+    settings = from_env(env, env_file=None)
+    services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())
+    try:
+        if command == "start":
+            state = services.comparisons.start("Write f", requester="alice", source="test")
+            print(state["comparison_id"])
+        else:
+            result = services.comparisons.vote(argv[2], user="bob", choice="B")
+            final = services.comparisons.close(argv[2], user="alice")
+            print(json.dumps({"voters": result.voters, "outcome": final["outcome"]}))
+    finally:
+        services.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

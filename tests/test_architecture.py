@@ -1,0 +1,57 @@
+"""Import rules from the house style, checked by walking the sources' ASTs."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Vendor library -> the only modules allowed to import it.
+VENDOR_HOMES = {
+    "llama_cpp": {"coderank/agents/llm.py"},
+    "langchain_huggingface": {"coderank/agents/llm.py"},
+    "sentence_transformers": {"coderank/reranker/cross_encoder.py"},
+    "torch": {"coderank/reranker/cross_encoder.py"},
+    "transformers": {"coderank/reranker/cross_encoder.py"},
+    "astrapy": {"coderank/store/astra.py"},
+    "apscheduler": {"coderank/jobs/scheduler.py"},
+    "slack_bolt": set(),
+    "slack_sdk": set(),
+}
+
+
+def imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def sources(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def test_the_domain_never_imports_the_adapter_or_scripts() -> None:
+    for path in sources("coderank"):
+        for name in imports(path):
+            top = name.split(".")[0]
+            assert top not in {"bot", "scripts", "tests"}, f"{path} imports {name}"
+
+
+def test_each_vendor_library_is_imported_in_its_own_module_only() -> None:
+    for path in sources("coderank"):
+        rel = path.relative_to(ROOT).as_posix()
+        for name in imports(path):
+            top = name.split(".")[0]
+            if top in VENDOR_HOMES:
+                assert rel in VENDOR_HOMES[top], f"{rel} imports {name}"
+
+
+def test_nothing_imports_scripts() -> None:
+    for folder in ("coderank", "tests", "scripts"):
+        for path in sources(folder):
+            assert not any(n.split(".")[0] == "scripts" for n in imports(path)), path
