@@ -17,7 +17,7 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(PY) -m coderank ask "$(PROBLEM)"
+	$(PY) -m coderank ask "$(PROBLEM)"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -35,7 +35,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 bench: $(STAMP)
-	HF_HUB_OFFLINE=1 $(PY) scripts/bench.py
+	$(PY) scripts/bench.py
 
 clean:
 	rm -rf $(VENV) data

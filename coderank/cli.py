@@ -19,7 +19,6 @@ from coderank.errors import (
     InvalidProblemError,
     InvalidVoteError,
     UnknownComparisonError,
-    VotingClosedError,
 )
 from coderank.models import CHOICES
 from coderank.store import COLLECTIONS
@@ -215,9 +214,12 @@ def main(
     except BAD_INPUT as exc:
         print(f"error: {exc}", file=err)
         return 2
-    except VotingClosedError as exc:
-        print(f"error: {exc}", file=err)
-        return 1
     except CoderankError as exc:
         print(f"error: {exc}", file=err)
         return 1
+    except KeyboardInterrupt:
+        print(
+            "interrupted: what was finished is stored; an open comparison can still take votes",
+            file=err,
+        )
+        return 130

@@ -92,6 +92,12 @@ def from_env(
     local_gguf = get("LOCAL_GGUF_PATH")
     if local_gguf and not Path(local_gguf).is_file():
         raise ConfigError(f"LOCAL_GGUF_PATH={local_gguf!r} is not valid: expected a .gguf file")
+    backend = _choice("LLM_BACKEND", get("LLM_BACKEND") or "local", LLM_BACKENDS)
+    if backend == "hf" and (get("HF_HUB_OFFLINE") or "0").lower() in ("1", "true", "yes", "on"):
+        raise ConfigError(
+            "HF_HUB_OFFLINE is set, which blocks every call of LLM_BACKEND=hf (even to a local "
+            "HF_ENDPOINT_URL): unset HF_HUB_OFFLINE or use LLM_BACKEND=local"
+        )
     checkpoint_url = get("CHECKPOINT_URL") or str(Path(data_dir) / "checkpoints.db")
     if "://" in checkpoint_url and not checkpoint_url.startswith(
         ("sqlite:///", "postgresql://", "postgres://")
@@ -102,7 +108,7 @@ def from_env(
         )
 
     return Settings(
-        llm_backend=_choice("LLM_BACKEND", get("LLM_BACKEND") or "local", LLM_BACKENDS),
+        llm_backend=backend,
         local_gguf_path=local_gguf,
         hf_model=get("HF_MODEL") or defaults.hf_model,
         hf_endpoint_url=get("HF_ENDPOINT_URL"),

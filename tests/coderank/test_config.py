@@ -72,3 +72,9 @@ def test_env_example_lists_every_setting() -> None:
         "DATA_DIR", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR",
     ]:  # fmt: skip
         assert f"\n{name}=" in text, name
+
+
+def test_the_hf_backend_with_hub_offline_mode_is_refused_up_front() -> None:
+    with pytest.raises(ConfigError, match="unset HF_HUB_OFFLINE"):
+        from_env({"LLM_BACKEND": "hf", "HF_HUB_OFFLINE": "1"}, env_file=None)
+    assert from_env({"LLM_BACKEND": "hf", "HF_HUB_OFFLINE": "0"}, env_file=None).llm_backend == "hf"

@@ -1,0 +1,30 @@
+# CodeRank on the embedded defaults (llama.cpp Gemma 3 270M, packaged MiniLM reranker, SQLite).
+# Not built in CI here (no Docker engine on these machines).
+FROM python:3.11-slim
+
+# llama-cpp-python compiles llama.cpp at install.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+ENV PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DATA_DIR=/data \
+    CODERANK_CACHE_DIR=/cache
+
+# torch first, on its own. Plain PyPI serves a CUDA build of several GB: to get the CPU build, pass
+# your PyTorch CPU wheel index with --build-arg PIP_EXTRA_INDEX_URL=...
+ARG PIP_EXTRA_INDEX_URL=""
+RUN pip install torch==2.13.0
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY coderank ./coderank
+COPY scripts ./scripts
+# Assemble the packaged GGUF once, at build time.
+RUN python -c "from coderank.config import from_env; from coderank.agents.llm import local_gguf_path; print(local_gguf_path(from_env(env_file=None)))"
+
+VOLUME ["/data"]
+ENTRYPOINT ["python", "-m", "coderank"]
+CMD ["--help"]
