@@ -82,6 +82,8 @@ class Comparisons:
     ) -> dict[str, Any]:
         """Run the agents, score, choose the pair, and stop at the vote. Returns the state.
 
+        Starting a ``comparison_id`` that already exists returns its state and runs nothing.
+
         Raises:
             InvalidProblemError: before anything runs or is stored.
             GenerationError: fewer than two agents answered (their answers are stored).
@@ -96,13 +98,19 @@ class Comparisons:
             "created_at": now_iso(),
         }
         with self.locks.hold(cid):
+            if comparison_id and self.graph.get_state(self._config(cid)).values:
+                # A retried start (e.g. a redelivered request) must not run the agents again.
+                return self._started(cid)
             for update in self.graph.stream(
                 initial, self._config(cid), stream_mode="updates", durability="sync"
             ):
                 for node, value in update.items():
                     if on_progress is not None and node != "__interrupt__":
                         on_progress(node, value or {})
-        state = self.state(cid)
+        return self._started(cid)
+
+    def _started(self, comparison_id: str) -> dict[str, Any]:
+        state = self.state(comparison_id)
         if state.get("error"):
             raise GenerationError(state["error"])
         return state

@@ -51,6 +51,15 @@ def test_start_stops_at_the_vote_with_everything_stored(services: Services) -> N
     assert services.store.count(FEEDBACK) == 0
 
 
+def test_starting_an_existing_comparison_again_runs_nothing(services: Services) -> None:
+    first = services.comparisons.start("Write f", requester="a", source="test", comparison_id="c1")
+    services.comparisons.vote("c1", user="bob", choice="A")
+    again = services.comparisons.start("Other", requester="b", source="test", comparison_id="c1")
+    assert again["pair"] == first["pair"] and again["problem"] == "Write f"
+    assert again["votes"] == {"bob": "A"}
+    assert services.store.count(RESPONSES) == 3
+
+
 def test_a_vote_is_stored_with_the_pair_and_replaced_by_a_second_vote(services: Services) -> None:
     state = start(services)
     cid, pair = state["comparison_id"], state["pair"]
