@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 LOCAL_MODEL_ID = "gemma-3-270m-q4_k_m.gguf"
 # A base model continues text; these end an answer before it starts a new problem.
 STOP = ["\nProblem:", "\nInstructions:", "<end_of_turn>", "<eos>"]
+
+TEMPERATURE = 0.7
 
 _llamas: dict[str, Any] = {}
 _llamas_lock = threading.Lock()
@@ -68,7 +71,8 @@ class LlamaCppCompletionChat(BaseChatModel):
     lock: Any
     model_path: str
     max_tokens: int = 256
-    temperature: float = 0.7
+    temperature: float = TEMPERATURE
+    timeout_s: float = 120.0
 
     @property
     def _llm_type(self) -> str:
@@ -81,13 +85,21 @@ class LlamaCppCompletionChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        from llama_cpp import StoppingCriteriaList
+
         prompt = render_completion_prompt(messages)
+        # A caller that gave up (agent timeout) must not keep the shared model busy: generation
+        # stops at the deadline, counted from the call, waiting for the lock included.
+        deadline = time.monotonic() + self.timeout_s
         with self.lock:
             out = self.llama.create_completion(
                 prompt,
                 max_tokens=self.max_tokens,
                 temperature=self.temperature,
                 stop=[*STOP, *(stop or [])],
+                stopping_criteria=StoppingCriteriaList(
+                    [lambda _ids, _logits: time.monotonic() > deadline]
+                ),
             )
         text = "```python\n" + out["choices"][0]["text"]
         if text.count("```") % 2:
@@ -146,6 +158,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
             lock=_llamas_lock_for(path),
             model_path=str(path),
             max_tokens=settings.llm_max_new_tokens,
+            timeout_s=settings.llm_timeout_s,
         )
     return _build_hf(settings)
 
@@ -164,6 +177,7 @@ def _build_hf(settings: Settings) -> BaseChatModel:
     options: dict[str, Any] = {
         "max_new_tokens": settings.llm_max_new_tokens,
         "timeout": settings.llm_timeout_s,
+        "temperature": TEMPERATURE,
         "task": "text-generation",
     }
     if settings.hf_token:

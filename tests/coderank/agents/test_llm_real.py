@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,3 +74,13 @@ def test_an_unreachable_hosted_model_gives_a_clear_failure(
     assert not answer.ok
     assert answer.error
     assert "hf_topsecret_token" not in answer.error
+
+
+def test_a_local_generation_stops_at_its_deadline(tmp_path: Path, gguf_path: Path) -> None:
+    """A timed-out agent must not keep the shared model busy for the retry or other agents."""
+    settings = make_settings(tmp_path, LLM_MAX_NEW_TOKENS="2000", LLM_TIMEOUT_S="0.5")
+    model = build_chat_model(settings)
+    started = time.monotonic()
+    message = model.invoke("Write a long essay about Python.")
+    assert time.monotonic() - started < 2.0
+    assert message.response_metadata["usage"]["completion_tokens"] < 200
