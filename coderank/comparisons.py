@@ -78,11 +78,13 @@ class Comparisons:
         requester: str,
         source: str,
         comparison_id: str | None = None,
+        surface: dict[str, str] | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
         """Run the agents, score, choose the pair, and stop at the vote. Returns the state.
 
         Starting a ``comparison_id`` that already exists returns its state and runs nothing.
+        ``surface`` is kept with the comparison for its adapter (e.g. Slack channel and message).
 
         Raises:
             InvalidProblemError: before anything runs or is stored.
@@ -95,6 +97,7 @@ class Comparisons:
             "problem": problem,
             "requester": requester,
             "source": source,
+            "surface": surface or {},
             "created_at": now_iso(),
         }
         with self.locks.hold(cid):

@@ -67,6 +67,15 @@ def _read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
+def read_env(
+    environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLike[str] | None = ".env"
+) -> dict[str, str]:
+    """``environ`` (default ``os.environ``) over the variables of ``env_file``."""
+    env: dict[str, str] = _read_env_file(env_file) if env_file else {}
+    env.update(os.environ if environ is None else environ)
+    return env
+
+
 def from_env(
     environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLike[str] | None = ".env"
 ) -> Settings:
@@ -75,8 +84,7 @@ def from_env(
     Raises:
         ConfigError: naming the first variable whose value is not accepted.
     """
-    env: dict[str, str] = _read_env_file(env_file) if env_file else {}
-    env.update(os.environ if environ is None else environ)
+    env = read_env(environ, env_file=env_file)
 
     def get(name: str) -> str | None:
         value = env.get(name, "").strip()

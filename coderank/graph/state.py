@@ -13,6 +13,8 @@ class ComparisonState(TypedDict, total=False):
     problem: str
     requester: str
     source: str
+    # Where the adapter shows the comparison (e.g. Slack channel and message ts).
+    surface: dict[str, str]
     created_at: str
     # Each agent node appends its answer; the three run in one superstep.
     answers: Annotated[list[dict[str, Any]], operator.add]

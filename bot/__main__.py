@@ -1,0 +1,58 @@
+"""``python -m bot``: settings -> services -> create_app -> Socket Mode or HTTP server."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from slack_bolt.error import BoltError
+
+from bot import config as slack_config
+from bot.app import build_client, create_app
+from bot.services import build_bot_services
+from coderank import config as core_config
+from coderank.errors import ConfigError
+from coderank.services import build_services
+
+log = logging.getLogger("bot")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = core_config.from_env()
+        slack = slack_config.from_env()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    client = build_client(slack)
+    core = build_services(settings)
+    services = build_bot_services(slack, settings, core, client=client)
+    try:
+        app = create_app(slack, services, client=client)
+    except BoltError as exc:
+        # auth.test failed: the message names the Slack error, never the token.
+        print(f"error: Slack refused SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
+        return 2
+    try:
+        if slack.app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("CodeRank bot connecting in Socket Mode")
+            SocketModeHandler(app, slack.app_token).start()
+        else:
+            from bot.http import make_server
+
+            server = make_server(app, host="0.0.0.0", port=slack.port)
+            log.info("CodeRank bot listening on :%d/slack/events", slack.port)
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+        core.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

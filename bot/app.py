@@ -1,0 +1,63 @@
+"""``create_app``: the Bolt app with its listeners and its one error handler."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, Respond
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot import messages
+from bot.config import SlackSettings
+from bot.listeners import actions, commands
+from bot.services import BotServices
+from coderank.errors import CoderankError
+
+log = logging.getLogger(__name__)
+
+# Listeners only ack, resume a checkpoint and post; generation runs on its own pool.
+LISTENER_THREADS = 32
+
+
+def build_client(settings: SlackSettings) -> WebClient:
+    """The Web API client: ``SLACK_API_URL`` if set; 429s wait for ``Retry-After`` and retry."""
+    options: dict[str, Any] = {"base_url": settings.api_url} if settings.api_url else {}
+    return WebClient(
+        token=settings.bot_token,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=5),
+        ],
+        **options,
+    )
+
+
+def create_app(settings: SlackSettings, services: BotServices, *, client: WebClient) -> App:
+    """The Bolt app. Bolt checks every request's signature and timestamp (401 otherwise)."""
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret,
+        name="coderank",
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+    )
+    commands.register(app, services)
+    actions.register(app, services)
+
+    @app.error
+    def on_error(error: Exception, respond: Respond | None) -> None:
+        # Never log the request body: a slash command's body carries a verification token.
+        log.error("listener failed: %s: %s", type(error).__name__, error)
+        if respond is not None and isinstance(error, CoderankError):
+            respond(
+                text=messages.SOMETHING_WENT_WRONG.format(error=error),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    return app

@@ -1,0 +1,46 @@
+"""The message shown while the agents work, and when a comparison could not be made."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot import messages
+from bot.blocks.text import quote
+from coderank.agents.prompts import AGENTS, LABELS
+
+PROBLEM_LIMIT = 2500
+
+
+def progress_message(
+    *, requester: str, problem: str, finished: Mapping[str, bool], queued_ahead: int = 0
+) -> tuple[str, list[dict[str, Any]]]:
+    """``finished`` maps agent -> True (answered) / False (failed); agents not in it are working."""
+    if queued_ahead:
+        status = f"Queued: {queued_ahead} ahead. {messages.GENERATING}"
+    elif len(finished) == len(AGENTS):
+        status = "All agents finished; scoring and choosing two answers…"
+    else:
+        status = messages.GENERATING.capitalize()
+    marks = " · ".join(
+        f"{'✅' if finished[a] else '❌'} {LABELS[a]}" if a in finished else f"⏳ {LABELS[a]}"
+        for a in AGENTS
+    )
+    header = f"<@{requester}> asked:\n{quote(problem, PROBLEM_LIMIT)}"
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=header)),
+        ContextBlock(elements=[MarkdownTextObject(text=f"{status}\n{marks}")]),
+    ]
+    return f"<@{requester}> asked CodeRank: {status}", [b.to_dict() for b in blocks]
+
+
+def failed_message(*, requester: str, problem: str, error: str) -> tuple[str, list[dict[str, Any]]]:
+    text = messages.GENERATION_FAILED.format(error=error)
+    header = f"<@{requester}> asked:\n{quote(problem, PROBLEM_LIMIT)}"
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=header)),
+        SectionBlock(text=MarkdownTextObject(text=f":warning: {text}")),
+    ]
+    return text, [b.to_dict() for b in blocks]

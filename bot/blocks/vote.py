@@ -1,0 +1,95 @@
+"""The vote message: the problem, answers A and B, and the vote buttons (blind)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot import ids
+from bot.blocks.text import SECTION_LIMIT, cut, quote, to_mrkdwn
+
+PROBLEM_LIMIT = 2500
+
+
+def shown_answers(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"A": answer, "B": answer}`` for the pair shown in ``state``."""
+    by_agent = {a["agent"]: a for a in state["answers"]}
+    return {"A": by_agent[state["pair"]["a"]], "B": by_agent[state["pair"]["b"]]}
+
+
+def problem_block(state: dict[str, Any]) -> SectionBlock:
+    asked = f"<@{state['requester']}> asked:\n{quote(state['problem'], PROBLEM_LIMIT)}"
+    return SectionBlock(block_id=ids.BLOCK_PROBLEM, text=MarkdownTextObject(text=asked))
+
+
+def answer_blocks(state: dict[str, Any]) -> list[Block]:
+    """Answer A and B, each cut to fit a section, with *Show full answer* buttons for cut ones."""
+    cid = state["comparison_id"]
+    blocks: list[Block] = []
+    buttons = []
+    for label, block_id, action_id in (
+        ("A", ids.BLOCK_ANSWER_A, ids.SHOW_FULL_A),
+        ("B", ids.BLOCK_ANSWER_B, ids.SHOW_FULL_B),
+    ):
+        heading = f"*Answer {label}*\n"
+        body, was_cut = cut(to_mrkdwn(shown_answers(state)[label]["text"]), SECTION_LIMIT - len(heading))
+        blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=heading + body)))
+        if was_cut:
+            buttons.append(ButtonElement(text=f"Show full answer {label}", action_id=action_id, value=cid))
+    if buttons:
+        blocks.append(ActionsBlock(block_id=ids.BLOCK_SHOW_FULL, elements=buttons))
+    return blocks
+
+
+def voters_text(voters: int) -> str:
+    if voters == 0:
+        return "No votes yet. Which answer is better?"
+    return f"{voters} {'person has' if voters == 1 else 'people have'} voted."
+
+
+def vote_message(state: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks of an open comparison. Which agent wrote A or B is not shown."""
+    cid = state["comparison_id"]
+    voters = len(state.get("votes", {}))
+    blocks: list[Block] = [
+        HeaderBlock(text="Which answer is better?"),
+        problem_block(state),
+        DividerBlock(),
+        *answer_blocks(state),
+        DividerBlock(),
+        ContextBlock(block_id=ids.BLOCK_TALLY, elements=[MarkdownTextObject(text=voters_text(voters))]),
+        ActionsBlock(
+            block_id=ids.BLOCK_VOTES,
+            elements=[
+                ButtonElement(text="A is better", action_id=ids.VOTE_A, value=cid, style="primary"),
+                ButtonElement(text="B is better", action_id=ids.VOTE_B, value=cid, style="primary"),
+                ButtonElement(text="Tie", action_id=ids.VOTE_TIE, value=cid),
+                ButtonElement(text="Both bad", action_id=ids.VOTE_BOTH_BAD, value=cid),
+                ButtonElement(
+                    text="Close voting",
+                    action_id=ids.CLOSE_VOTING,
+                    value=cid,
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="Close voting?",
+                        text="Votes can't be changed afterwards; the agents will be revealed.",
+                        confirm="Close voting",
+                        deny="Keep voting",
+                    ),
+                ),
+            ],
+        ),
+    ]
+    text = f"Which answer is better? {voters_text(voters)}"
+    return text, [b.to_dict() for b in blocks]

@@ -1,0 +1,1 @@
+"""Thin Bolt listeners: ack, hand over to ``coderank``, show the result."""

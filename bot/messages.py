@@ -1,0 +1,32 @@
+"""User-facing text of the bot, in one place."""
+
+from __future__ import annotations
+
+from coderank.config import MAX_PROBLEM_CHARS
+
+USAGE = (
+    "*CodeRank* asks three AI agents to solve a Python problem and lets your team vote blind on "
+    "two of the answers.\n"
+    "Usage: `/coderank <a Python problem>`, e.g. `/coderank Write a function is_prime(n)`.\n"
+    f"The problem may be up to {MAX_PROBLEM_CHARS:,} characters."
+)
+ADMIN_USAGE = "Usage: `/coderank-admin status`."
+NOT_ADMIN = "Only CodeRank admins (CODERANK_ADMINS) can use `/coderank-admin`."
+NOT_IN_CHANNEL = (
+    "I can't post in this channel yet. Invite me with `/invite @CodeRank` and try again."
+)
+QUEUED = (
+    "Your request is queued ({ahead} ahead of it); the message in the channel will update when "
+    "it starts."
+)
+GENERATING = "generating 3 answers…"
+VOTED = "You voted {choice}; you can change your vote until voting closes."
+VOTE_UNCHANGED = "Your vote is already {choice}; you can change it until voting closes."
+VOTING_CLOSED = "Voting on this comparison is closed."
+UNKNOWN_COMPARISON = "I can't find this comparison any more; it may have been deleted."
+CLOSE_FORBIDDEN = "Only <@{requester}> (who asked) or a CodeRank admin can close voting."
+CLOSED_BY = "Voting closed by <@{user}>."
+CLOSED_BY_QUORUM = "Voting closed: enough people voted."
+GENERATION_FAILED = "Sorry, this comparison could not be made: {error}."
+SOMETHING_WENT_WRONG = "Sorry, something went wrong: {error}"
+CHOICE_LABELS = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}

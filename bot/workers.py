@@ -1,0 +1,97 @@
+"""A bounded pool for generations, and coalesced updates of Slack messages."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+
+
+class GenerationPool:
+    """At most ``workers`` generations at once; more are queued, never dropped."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="generation")
+        self._lock = threading.Lock()
+        self._submitted = 0
+
+    def submit(self, job: Callable[[], Any]) -> tuple[Future[Any], int]:
+        """Run ``job``; returns its future and how many jobs are queued ahead of it (0: it starts
+        now)."""
+
+        def run() -> Any:
+            try:
+                return job()
+            finally:
+                with self._lock:
+                    self._submitted -= 1
+
+        with self._lock:
+            ahead = max(0, self._submitted - self.workers + 1)
+            self._submitted += 1
+            future = self._executor.submit(run)
+        return future, ahead
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self._executor.shutdown(wait=wait)
+
+
+class MessageUpdater:
+    """``chat.update`` of one message at most once per ``interval_s``; the latest content wins.
+
+    Rate-limited (429) calls are retried by the client's ``RateLimitErrorRetryHandler``.
+    """
+
+    def __init__(self, client: WebClient, *, interval_s: float = 1.0) -> None:
+        self.client = client
+        self.interval_s = interval_s
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self._timers: dict[tuple[str, str], threading.Timer] = {}
+        self._last: dict[tuple[str, str], float] = {}
+        self._sending: dict[tuple[str, str], threading.Lock] = {}
+
+    def push(self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]]) -> None:
+        key = (channel, ts)
+        with self._lock:
+            self._pending[key] = {"text": text, "blocks": blocks}
+            if key in self._timers:
+                return
+            delay = max(0.0, self._last.get(key, 0.0) + self.interval_s - time.monotonic())
+            timer = threading.Timer(delay, self._send, args=(key,))
+            timer.daemon = True
+            self._timers[key] = timer
+            timer.start()
+
+    def _send(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            sending = self._sending.setdefault(key, threading.Lock())
+        with sending:
+            with self._lock:
+                self._timers.pop(key, None)
+                payload = self._pending.pop(key, None)
+                self._last[key] = time.monotonic()
+            if payload is None:
+                return
+            try:
+                self.client.chat_update(channel=key[0], ts=key[1], **payload)
+            except SlackApiError as exc:
+                log.error("chat.update of %s failed: %s", key, exc.response.get("error"))
+
+    def flush(self) -> None:
+        """Send every pending update now (used at shutdown and by tests)."""
+        with self._lock:
+            keys = list(self._timers)
+            for key in keys:
+                self._timers[key].cancel()
+        for key in keys:
+            self._send(key)
