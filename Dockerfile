@@ -1,4 +1,5 @@
-# CodeRank on the embedded defaults (llama.cpp Gemma 3 270M, packaged MiniLM reranker, SQLite).
+# CodeRank on the embedded defaults (llama.cpp Gemma 3 270M, packaged MiniLM reranker, SQLite):
+# the Slack bot by default, the command line on request.
 # Not built in CI here (no Docker engine on these machines).
 FROM python:3.11-slim
 
@@ -21,10 +22,12 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY coderank ./coderank
-COPY scripts ./scripts
+COPY bot ./bot
 # Assemble the packaged GGUF once, at build time.
 RUN python -c "from coderank.config import from_env; from coderank.agents.llm import local_gguf_path; print(local_gguf_path(from_env(env_file=None)))"
 
 VOLUME ["/data"]
-ENTRYPOINT ["python", "-m", "coderank"]
-CMD ["--help"]
+EXPOSE 3000
+# The Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT). For the command line:
+#   docker run -it <image> python -m coderank ask "Write a function is_prime(n)"
+CMD ["python", "-m", "bot"]

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROBLEM ?= Write a function that returns the n-th Fibonacci number
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo bot test lint format bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,16 +19,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m coderank ask "$(PROBLEM)"
 
+bot: $(STAMP)
+	$(PY) -m bot
+
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy coderank bot
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy coderank bot
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

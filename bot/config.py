@@ -39,14 +39,18 @@ def from_env(
 
     bot_token, secret = get("SLACK_BOT_TOKEN"), get("SLACK_SIGNING_SECRET")
     if not bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN is missing: set it to the app's Bot User OAuth Token (xoxb-...)")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is missing: set it to the app's Bot User OAuth Token (xoxb-...)"
+        )
     if not bot_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN is not valid: expected a bot token starting with xoxb-")
     if not secret:
         raise ConfigError("SLACK_SIGNING_SECRET is missing: set it to the app's Signing Secret")
     app_token = get("SLACK_APP_TOKEN")
     if app_token and not app_token.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN is not valid: expected an app-level token starting with xapp-")
+        raise ConfigError(
+            "SLACK_APP_TOKEN is not valid: expected an app-level token starting with xapp-"
+        )
     api_url = get("SLACK_API_URL")
     if api_url and not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL={api_url!r} is not valid: expected an http(s):// URL")
@@ -55,7 +59,9 @@ def from_env(
         raise ConfigError(f"PORT={port!r} is not valid: expected a port number from 1 to 65535")
     workers = get("GEN_WORKERS") or "2"
     if not workers.isdigit() or not 1 <= int(workers) <= 64:
-        raise ConfigError(f"GEN_WORKERS={workers!r} is not valid: expected a whole number from 1 to 64")
+        raise ConfigError(
+            f"GEN_WORKERS={workers!r} is not valid: expected a whole number from 1 to 64"
+        )
     admins = frozenset(a.strip() for a in (get("CODERANK_ADMINS") or "").split(",") if a.strip())
     return SlackSettings(
         bot_token=bot_token,

@@ -44,6 +44,17 @@ def fake_agents(
     return agents
 
 
+def slow_agents(*seconds: float) -> dict:
+    """Scripted agents that take ``seconds`` each (one value for all, or one per agent)."""
+    delays = seconds * 3 if len(seconds) == 1 else seconds
+    return {
+        name: build_agents(
+            FakeListChatModel(responses=[f"```python\nx = {i}\n```"], sleep=delay), timeout_s=30
+        )[name]
+        for i, (name, delay) in enumerate(zip(AGENTS, delays, strict=True))
+    }
+
+
 class FailingChatModel(FakeListChatModel):
     """A chat model whose every call fails, counting the calls."""
 

@@ -18,7 +18,10 @@ VENDOR_HOMES = {
     "apscheduler": {"coderank/jobs/scheduler.py"},
     "slack_bolt": set(),
     "slack_sdk": set(),
+    "waitress": set(),
 }
+# Within bot/, the Slack-specific vendors that may appear, and where.
+BOT_VENDOR_HOMES = {"waitress": {"bot/http.py"}}
 
 
 def imports(path: Path) -> set[str]:
@@ -55,3 +58,14 @@ def test_nothing_imports_scripts() -> None:
     for folder in ("coderank", "tests", "scripts"):
         for path in sources(folder):
             assert not any(n.split(".")[0] == "scripts" for n in imports(path)), path
+
+
+def test_bot_imports_the_domain_only_through_its_interface() -> None:
+    for path in sources("bot"):
+        rel = path.relative_to(ROOT).as_posix()
+        for name in imports(path):
+            top = name.split(".")[0]
+            assert top not in {"scripts", "tests"}, f"{rel} imports {name}"
+            if top in BOT_VENDOR_HOMES:
+                assert rel in BOT_VENDOR_HOMES[top], f"{rel} imports {name}"
+            assert top not in {"llama_cpp", "torch", "sentence_transformers", "astrapy"}, rel

@@ -17,7 +17,9 @@ def _chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     """Split ``text`` into section-sized pieces at line breaks; a code block that spans two pieces
     is closed at the end of one and reopened at the start of the next."""
     room = limit - len("```\n") - len("\n```")
-    lines = [line[i : i + room] for line in text.split("\n") for i in range(0, max(len(line), 1), room)]
+    lines = [
+        line[i : i + room] for line in text.split("\n") for i in range(0, max(len(line), 1), room)
+    ]
     pieces: list[str] = []
     current: list[str] = []
     in_code = False
@@ -38,7 +40,8 @@ def _chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
 def full_answer_view(label: str, answer_text: str) -> dict[str, Any]:
     """A modal with the whole of answer ``label``."""
     sections = [
-        SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in _chunks(to_mrkdwn(answer_text))
+        SectionBlock(text=MarkdownTextObject(text=chunk))
+        for chunk in _chunks(to_mrkdwn(answer_text))
     ]
     view = View(
         type="modal",

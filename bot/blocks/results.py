@@ -36,7 +36,9 @@ def reranker_line(state: dict[str, Any]) -> str:
         False: "The reranker disagreed",
         None: "No decisive majority to compare with the reranker",
     }[agrees]
-    return f"{verdict} (scores: A {score_a:.4f}, B {score_b:.4f}; model `{state['reranker_model']}`)."
+    return (
+        f"{verdict} (scores: A {score_a:.4f}, B {score_b:.4f}; model `{state['reranker_model']}`)."
+    )
 
 
 def results_message(state: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
@@ -45,7 +47,11 @@ def results_message(state: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     counts = tally(state.get("votes", {}))
     voters = sum(counts.values())
     closed_by = state.get("closed_by")
-    closed = messages.CLOSED_BY_QUORUM if closed_by == "quorum" else messages.CLOSED_BY.format(user=closed_by)
+    closed = (
+        messages.CLOSED_BY_QUORUM
+        if closed_by == "quorum"
+        else messages.CLOSED_BY.format(user=closed_by)
+    )
     authors = f"Answer A was written by *{LABELS[pair['a']]}*, answer B by *{LABELS[pair['b']]}*."
     counted = " · ".join(f"{messages.CHOICE_LABELS[c]}: {n}" for c, n in counts.items())
     outcome = OUTCOMES[state.get("outcome")]

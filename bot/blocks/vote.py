@@ -43,10 +43,14 @@ def answer_blocks(state: dict[str, Any]) -> list[Block]:
         ("B", ids.BLOCK_ANSWER_B, ids.SHOW_FULL_B),
     ):
         heading = f"*Answer {label}*\n"
-        body, was_cut = cut(to_mrkdwn(shown_answers(state)[label]["text"]), SECTION_LIMIT - len(heading))
+        body, was_cut = cut(
+            to_mrkdwn(shown_answers(state)[label]["text"]), SECTION_LIMIT - len(heading)
+        )
         blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=heading + body)))
         if was_cut:
-            buttons.append(ButtonElement(text=f"Show full answer {label}", action_id=action_id, value=cid))
+            buttons.append(
+                ButtonElement(text=f"Show full answer {label}", action_id=action_id, value=cid)
+            )
     if buttons:
         blocks.append(ActionsBlock(block_id=ids.BLOCK_SHOW_FULL, elements=buttons))
     return blocks
@@ -68,7 +72,9 @@ def vote_message(state: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         DividerBlock(),
         *answer_blocks(state),
         DividerBlock(),
-        ContextBlock(block_id=ids.BLOCK_TALLY, elements=[MarkdownTextObject(text=voters_text(voters))]),
+        ContextBlock(
+            block_id=ids.BLOCK_TALLY, elements=[MarkdownTextObject(text=voters_text(voters))]
+        ),
         ActionsBlock(
             block_id=ids.BLOCK_VOTES,
             elements=[

@@ -50,7 +50,9 @@ def register(app: App, services: BotServices) -> None:
             respond(text=messages.VOTING_CLOSED, response_type="ephemeral", replace_original=False)
             return
         except UnknownComparisonError:
-            respond(text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False)
+            respond(
+                text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False
+            )
             return
         except BaseException:
             services.ledger.release(key)
@@ -58,7 +60,9 @@ def register(app: App, services: BotServices) -> None:
         label = messages.CHOICE_LABELS[choice]
         confirmation = messages.VOTED if result.changed else messages.VOTE_UNCHANGED
         respond(
-            text=confirmation.format(choice=label), response_type="ephemeral", replace_original=False
+            text=confirmation.format(choice=label),
+            response_type="ephemeral",
+            replace_original=False,
         )
         if result.changed:
             show_state(services, services.comparisons.state(cid), *_message(body))
@@ -81,7 +85,9 @@ def register(app: App, services: BotServices) -> None:
             respond(text=messages.VOTING_CLOSED, response_type="ephemeral", replace_original=False)
             return
         except UnknownComparisonError:
-            respond(text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False)
+            respond(
+                text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False
+            )
             return
         show_state(services, final, *_message(body))
 
@@ -94,7 +100,11 @@ def register(app: App, services: BotServices) -> None:
         try:
             state = services.comparisons.state(action["value"])
         except UnknownComparisonError:
-            respond(text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False)
+            respond(
+                text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False
+            )
             return
         answer = shown_answers(state)[label]
-        client.views_open(trigger_id=body["trigger_id"], view=full_answer_view(label, answer["text"]))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=full_answer_view(label, answer["text"])
+        )

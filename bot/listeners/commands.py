@@ -109,4 +109,5 @@ def register(app: App, services: BotServices) -> None:
             ack(text=messages.ADMIN_USAGE)
             return
         counts = ", ".join(f"{name}: {services.store.count(name)}" for name in COLLECTIONS)
-        ack(text=f"*CodeRank status*\nReranker in use: `{services.reranker_model}`\nStored: {counts}")
+        model = services.reranker_model
+        ack(text=f"*CodeRank status*\nReranker in use: `{model}`\nStored: {counts}")

@@ -1,0 +1,131 @@
+"""CodeRank benchmarks: local model speed, reranker throughput, one ``ask``, vote latency, and the
+hosted path with three agents concurrently versus one after another.
+
+Run from the repository root::
+
+    PYTHONPATH=. .venv/bin/python scripts/bench.py
+
+It prints a table on stdout and progress on stderr. The hosted-path part runs in a child process
+(``--hosted-only``) without ``HF_HUB_OFFLINE``, which ``huggingface_hub`` reads once at import and
+which would block its calls even to 127.0.0.1; everything else runs offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
+from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
+from tests.bench.hosted import hosted_rows
+from tests.bench.slack import bench_slack
+from tests.bench.table import Row, format_table, log
+
+ROOT = Path(__file__).resolve().parents[2]
+OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+SECTIONS = ("core", "hosted", "slack")
+
+
+def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
+    """Run the hosted part in a child process whose environment has no offline switch."""
+    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_VARS}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    command = [
+        sys.executable,
+        "-m",
+        "tests.bench.main",
+        "--hosted-only",
+        "--cache-dir",
+        args.cache_dir,
+        "--hosted-delay",
+        str(args.hosted_delay),
+        "--hosted-tokens",
+        str(args.hosted_tokens),
+        "--tmp",
+        str(tmp),
+    ]
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True)
+    return [Row(**r) for r in json.loads(done.stdout)]
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--cache-dir",
+        default=str(Path.home() / ".cache" / "coderank"),
+        help="where the GGUF is assembled once (~250 MB); default ~/.cache/coderank",
+    )
+    parser.add_argument("--generations", type=int, default=3, help="timed local generations")
+    parser.add_argument("--pairs", type=int, default=256, help="reranker pairs to score")
+    parser.add_argument("--batch", type=int, default=32, help="reranker pairs per score() call")
+    parser.add_argument("--votes", type=int, default=200, help="votes to time")
+    parser.add_argument("--hosted-delay", type=float, default=1.0, help="fake server wait (s)")
+    parser.add_argument(
+        "--hosted-tokens", type=int, default=128, help="LLM_MAX_NEW_TOKENS on the hosted path"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})",
+    )
+    parser.add_argument("--hosted-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every benchmark and print the table; return the exit code."""
+    args = parse_args(argv)
+    if args.hosted_only:
+        for name in OFFLINE_VARS:
+            os.environ.pop(name, None)
+        hosted = hosted_rows(args.cache_dir, Path(args.tmp), args.hosted_delay, args.hosted_tokens)
+        print(json.dumps([asdict(r) for r in hosted]))
+        return 0
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    total = time.perf_counter()
+    rows: list[Row] = []
+    only = set(args.only.split(","))
+    if only - set(SECTIONS):
+        print(
+            f"error: unknown section(s) {', '.join(sorted(only - set(SECTIONS)))}", file=sys.stderr
+        )
+        return 2
+    with tempfile.TemporaryDirectory(prefix="coderank-bench-") as name:
+        tmp = Path(name)
+        if "core" in only:
+            log("core 1/4: local model tokens/s")
+            rows.append(bench_local_tokens(args.cache_dir, args.generations))
+            log("core 2/4: reranker pairs/s")
+            rows.append(bench_reranker(args.cache_dir, args.pairs, args.batch))
+            log("core 3/4: one ask with the real models")
+            rows.append(bench_ask(args.cache_dir, tmp))
+            log(f"core 4/4: vote resume latency over {args.votes} votes")
+            rows += bench_votes(tmp, args.votes)
+        if "hosted" in only:
+            log("hosted: three agents concurrently vs sequentially (child process, online mode)")
+            rows += run_hosted_child(args, tmp)
+        if "slack" in only:
+            log("slack: acknowledgement and update latency through the Bolt app")
+            rows += bench_slack(tmp)
+    log(f"done in {time.perf_counter() - total:.0f} s")
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

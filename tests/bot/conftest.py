@@ -1,0 +1,105 @@
+"""The real Bolt app over HTTP (waitress on 127.0.0.1), the real graph and SQLite store, scripted
+agents, and a Slack Web API test server that records what the bot posts."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import config as slack_config
+from bot.app import build_client, create_app
+from bot.http import make_server
+from bot.services import BotServices, build_bot_services
+from coderank.services import Services, build_services
+from tests.conftest import make_settings
+from tests.fakes import LengthReranker, fake_agents
+from tests.slack_requests import SlackSender
+from tests.slack_server import SlackApiServer
+
+SIGNING_SECRET = "test-signing-secret-123"
+
+
+@dataclass
+class RunningBot:
+    url: str
+    slack: SlackApiServer
+    send: SlackSender
+    services: BotServices
+    core: Services
+    stop: Callable[[], None]
+
+    def vote_message(self, channel: str = "C0GENERAL") -> tuple[str, str, dict[str, Any]]:
+        """Wait for the first message in ``channel`` to become a vote message; returns
+        (comparison_id, ts, message)."""
+
+        def ready() -> Any:
+            for (ch, ts), message in list(self.slack.messages.items()):
+                if ch == channel and "Which answer is better" in (message["text"] or ""):
+                    return ts, message
+            return None
+
+        ts, message = self.slack.wait_for(ready)
+        actions = next(b for b in message["blocks"] if b.get("block_id") == "coderank_votes")
+        return actions["elements"][0]["value"], ts, message
+
+
+def start_bot(
+    tmp_path: Path,
+    slack: SlackApiServer,
+    *,
+    agents: Any = None,
+    env: dict[str, str] | None = None,
+) -> RunningBot:
+    settings = make_settings(tmp_path, **{"VOTE_QUORUM": "0", **(env or {})})
+    slack_settings = slack_config.from_env(
+        {
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "GEN_WORKERS": "2",
+            "CODERANK_ADMINS": "U0ADMIN",
+            **(env or {}),
+        },
+        env_file=None,
+    )
+    core = build_services(
+        settings, agents=agents or fake_agents(), reranker=LengthReranker(), rng=random.Random(3)
+    )
+    client = build_client(slack_settings)
+    services = build_bot_services(slack_settings, settings, core, client=client)
+    app = create_app(slack_settings, services, client=client)
+    server = make_server(app, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.effective_port}"
+
+    def stop() -> None:
+        server.close()
+        thread.join(timeout=5)
+        services.close()
+        core.close()
+
+    send = SlackSender(
+        bot_url=url, signing_secret=SIGNING_SECRET, response_url_for=slack.response_url
+    )
+    return RunningBot(url, slack, send, services, core, stop)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiServer]:
+    server = SlackApiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot(tmp_path: Path, slack: SlackApiServer) -> Iterator[RunningBot]:
+    running = start_bot(tmp_path, slack)
+    yield running
+    running.stop()

@@ -1,0 +1,176 @@
+"""A Slack Web API test server on 127.0.0.1: answers the methods the bot calls, records every
+call (and every ``response_url`` post) so tests can assert what was posted and updated."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+BOT_USER = "UCODERANK"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class SlackApiServer:
+    """Start with :meth:`start`; ``api_url`` is what ``SLACK_API_URL`` should be."""
+
+    token: str = "xoxb-test-token"
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    not_in_channels: set[str] = field(default_factory=set)
+    _rate_limits: dict[str, list[int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+
+    def start(self) -> SlackApiServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith("/respond/"):
+                    server._record_response(self.path, body)
+                    return self._send(200, {"ok": True})
+                method = self.path.removeprefix("/api/")
+                params = server._parse(self.headers.get("Content-Type", ""), body)
+                status, payload, headers = server._answer(
+                    method, params, self.headers.get("Authorization", "")
+                )
+                self._send(status, payload, headers)
+
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def rate_limit(self, method: str, *, times: int, retry_after: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
+        self._rate_limits[method] = [times, retry_after]
+
+    # --- what the tests read -------------------------------------------------------------
+
+    def calls_of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def responses_to(self, name: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.responses if r["_name"] == name]
+
+    def wait_for(self, check: Callable[[], Any], *, timeout_s: float = 20) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout_s:g} s waiting for {check}")
+
+    # --- the server's side ---------------------------------------------------------------
+
+    @staticmethod
+    def _parse(content_type: str, body: bytes) -> dict[str, Any]:
+        if not body:
+            return {}
+        if "json" in content_type:
+            return dict(json.loads(body))
+        params: dict[str, Any] = dict(urllib.parse.parse_qsl(body.decode()))
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    def _record_response(self, path: str, body: bytes) -> None:
+        with self._lock:
+            self.responses.append({"_name": path.removeprefix("/respond/"), **json.loads(body)})
+
+    def _answer(
+        self, method: str, params: dict[str, Any], auth: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            self.calls.append(Call(method, params, time.monotonic()))
+            limit = self._rate_limits.get(method)
+            if limit and limit[0] > 0:
+                limit[0] -= 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(limit[1])}
+        if auth != f"Bearer {self.token}":
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if method == "auth.test":
+            return (
+                200,
+                {
+                    "ok": True,
+                    "url": "https://coderank-test.slack.com/",
+                    "team": "CodeRank Test",
+                    "user": "coderank",
+                    "team_id": "T0TEST",
+                    "user_id": BOT_USER,
+                    "bot_id": "B0TEST",
+                },
+                {},
+            )
+        if method == "chat.postMessage":
+            channel = params["channel"]
+            if channel in self.not_in_channels:
+                return 200, {"ok": False, "error": "not_in_channel"}, {}
+            with self._lock:
+                ts = f"1700000000.{next(self._ts):06d}"
+                message = {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts}
+                self.messages[(channel, ts)] = message
+            return 200, {"ok": True, "channel": channel, "ts": ts, "message": message}, {}
+        if method == "chat.update":
+            key = (params["channel"], params["ts"])
+            with self._lock:
+                if key not in self.messages:
+                    return 200, {"ok": False, "error": "message_not_found"}, {}
+                self.messages[key] = {
+                    "text": params.get("text"),
+                    "blocks": params.get("blocks"),
+                    "ts": key[1],
+                }
+            return 200, {"ok": True, "channel": key[0], "ts": key[1]}, {}
+        if method == "views.open":
+            return 200, {"ok": True, "view": {"id": "V1", **params.get("view", {})}}, {}
+        return 200, {"ok": True}, {}
