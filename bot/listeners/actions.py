@@ -35,6 +35,18 @@ def _message(body: dict[str, Any]) -> tuple[str, str]:
     return container["channel_id"], container["message_ts"]
 
 
+def _tell(respond: Respond, text: str) -> None:
+    """An ephemeral reply to the clicker, leaving the channel message as it is."""
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+# Why a click on this comparison cannot be taken, as the clicker is told.
+REFUSALS: dict[type[Exception], str] = {
+    VotingClosedError: messages.VOTING_CLOSED,
+    UnknownComparisonError: messages.UNKNOWN_COMPARISON,
+}
+
+
 def register(app: App, services: BotServices) -> None:
     @app.action(_any_of(ids.VOTE_CHOICES))
     def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -46,24 +58,14 @@ def register(app: App, services: BotServices) -> None:
         choice = ids.VOTE_CHOICES[action["action_id"]]
         try:
             result = services.comparisons.vote(cid, user=user, choice=choice)
-        except VotingClosedError:
-            respond(text=messages.VOTING_CLOSED, response_type="ephemeral", replace_original=False)
-            return
-        except UnknownComparisonError:
-            respond(
-                text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False
-            )
+        except (VotingClosedError, UnknownComparisonError) as exc:
+            _tell(respond, REFUSALS[type(exc)])
             return
         except BaseException:
-            services.ledger.release(key)
+            services.ledger.release(key)  # not recorded: a retry of this click may try again
             raise
-        label = messages.CHOICE_LABELS[choice]
         confirmation = messages.VOTED if result.changed else messages.VOTE_UNCHANGED
-        respond(
-            text=confirmation.format(choice=label),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        _tell(respond, confirmation.format(choice=messages.CHOICE_LABELS[choice]))
         if result.changed:
             show_state(services, services.comparisons.state(cid), *_message(body))
 
@@ -72,22 +74,13 @@ def register(app: App, services: BotServices) -> None:
         ack()
         user, cid = body["user"]["id"], action["value"]
         try:
-            state = services.comparisons.state(cid)
-            if not services.can_close(user, state.get("requester")):
-                respond(
-                    text=messages.CLOSE_FORBIDDEN.format(requester=state.get("requester")),
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
+            requester = services.comparisons.state(cid).get("requester")
+            if not services.can_close(user, requester):
+                _tell(respond, messages.CLOSE_FORBIDDEN.format(requester=requester))
                 return
             final = services.comparisons.close(cid, user=user)
-        except VotingClosedError:
-            respond(text=messages.VOTING_CLOSED, response_type="ephemeral", replace_original=False)
-            return
-        except UnknownComparisonError:
-            respond(
-                text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False
-            )
+        except (VotingClosedError, UnknownComparisonError) as exc:
+            _tell(respond, REFUSALS[type(exc)])
             return
         show_state(services, final, *_message(body))
 
@@ -99,10 +92,8 @@ def register(app: App, services: BotServices) -> None:
         label = ids.SHOW_FULL_LABELS[action["action_id"]]
         try:
             state = services.comparisons.state(action["value"])
-        except UnknownComparisonError:
-            respond(
-                text=messages.UNKNOWN_COMPARISON, response_type="ephemeral", replace_original=False
-            )
+        except UnknownComparisonError as exc:
+            _tell(respond, REFUSALS[type(exc)])
             return
         answer = shown_answers(state)[label]
         client.views_open(
