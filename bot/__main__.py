@@ -9,6 +9,7 @@ from slack_bolt.error import BoltError
 
 from bot import config as slack_config
 from bot.app import build_client, create_app
+from bot.jobs import start_jobs
 from bot.services import build_bot_services
 from coderank import config as core_config
 from coderank.errors import ConfigError
@@ -35,6 +36,13 @@ def main() -> int:
     except BoltError as exc:
         # auth.test failed: the message names the Slack error, never the token.
         print(f"error: Slack refused SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
+        return 2
+    try:
+        start_jobs(settings, services, client)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        services.close()
+        core.close()
         return 2
     try:
         if slack.app_token:

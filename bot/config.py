@@ -21,6 +21,7 @@ class SlackSettings:
     port: int = 3000
     gen_workers: int = 2
     admins: frozenset[str] = frozenset()
+    digest_channel: str | None = None
 
 
 def from_env(
@@ -71,4 +72,5 @@ def from_env(
         port=int(port),
         gen_workers=int(workers),
         admins=admins,
+        digest_channel=get("DIGEST_CHANNEL"),
     )

@@ -10,7 +10,13 @@ USAGE = (
     "Usage: `/coderank <a Python problem>`, e.g. `/coderank Write a function is_prime(n)`.\n"
     f"The problem may be up to {MAX_PROBLEM_CHARS:,} characters."
 )
-ADMIN_USAGE = "Usage: `/coderank-admin status`."
+ADMIN_USAGE = (
+    "Usage: `/coderank-admin status` (the model in use and what is stored) or "
+    "`/coderank-admin digest` (post the weekly digest now)."
+)
+DIGEST_POSTING = "Posting the CodeRank digest in <#{channel}>…"
+DIGEST_POSTED = "The CodeRank digest is posted in <#{channel}>."
+STATS_WORKING = "Working out CodeRank's figures…"
 NOT_ADMIN = "Only CodeRank admins (CODERANK_ADMINS) can use `/coderank-admin`."
 NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me with `/invite @CodeRank` and try again."
@@ -27,6 +33,7 @@ UNKNOWN_COMPARISON = "I can't find this comparison any more; it may have been de
 CLOSE_FORBIDDEN = "Only <@{requester}> (who asked) or a CodeRank admin can close voting."
 CLOSED_BY = "Voting closed by <@{user}>."
 CLOSED_BY_QUORUM = "Voting closed: enough people voted."
+CLOSED_BY_TIME = "Voting closed: its voting window ended."
 GENERATION_FAILED = "Sorry, this comparison could not be made: {error}."
 SOMETHING_WENT_WRONG = "Sorry, something went wrong: {error}"
 CHOICE_LABELS = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}

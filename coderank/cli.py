@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from coderank.agents.prompts import AGENTS, LABELS
 from coderank.comparisons import validate_problem
-from coderank.config import Settings, from_env
+from coderank.config import STORES, Settings, from_env
 from coderank.errors import (
     CoderankError,
     ConfigError,
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     close = sub.add_parser("close", help="close voting on a comparison and reveal the agents")
     close.add_argument("comparison_id")
     close.add_argument("--user", default=None)
+    store = sub.add_parser("store", help="manage the document stores")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    copy = store_sub.add_parser("copy", help="copy every document from one store to another")
+    copy.add_argument("--from", dest="source", choices=STORES, required=True)
+    copy.add_argument("--to", dest="target", choices=STORES, required=True)
     stats = sub.add_parser("stats", help="count the stored documents")
     stats.add_argument("--comparison", default=None, help="count only this comparison's")
     return parser
@@ -199,7 +204,40 @@ def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
         store.close()
 
 
-COMMANDS = {"ask": cmd_ask, "vote": cmd_vote, "close": cmd_close, "stats": cmd_stats}
+def cmd_store(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from tqdm import tqdm
+
+    from coderank.store import open_store
+    from coderank.store.copy import copy_store
+
+    if args.source == args.target:
+        raise ConfigError(f"--from and --to are both {args.source}: nothing to copy")
+    source = open_store(settings, args.source)
+    target = open_store(settings, args.target)
+    try:
+        total = sum(source.count(name) for name in COLLECTIONS)
+        with tqdm(total=total, unit="doc", file=err, desc=f"{args.source} -> {args.target}") as bar:
+            counts = copy_store(source, target, on_batch=lambda _name, n: bar.update(n))
+        for c in counts:
+            verdict = "match" if c.matches else "DIFFER"
+            print(
+                f"{c.collection}: copied {c.copied}; {args.source} {c.source}, "
+                f"{args.target} {c.target} ({verdict})",
+                file=out,
+            )
+        return 0 if all(c.matches for c in counts) else 1
+    finally:
+        source.close()
+        target.close()
+
+
+COMMANDS = {
+    "ask": cmd_ask,
+    "vote": cmd_vote,
+    "close": cmd_close,
+    "stats": cmd_stats,
+    "store": cmd_store,
+}
 
 
 def main(

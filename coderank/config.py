@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TypeVar
 from coderank.errors import ConfigError
 
 LLM_BACKENDS = ("local", "hf")
-STORES = ("sqlite",)
+STORES = ("sqlite", "astra")
 PAIR_POLICIES = ("top2", "uncertain", "random")
 MAX_PROBLEM_CHARS = 4000
 
@@ -32,6 +33,11 @@ class Settings:
     reranker_model: str | None = None
     reranker_load_dir: str | None = None
     store: str = "sqlite"
+    astra_endpoint: str | None = None
+    astra_token: str | None = field(default=None, repr=False)
+    astra_keyspace: str = "default_keyspace"
+    astra_request_timeout_s: float = 10.0
+    astra_retry_budget_s: float = 30.0
     data_dir: str = "data"
     sqlite_path: str = "data/coderank.db"
     checkpoint_url: str = "data/checkpoints.db"
@@ -39,6 +45,11 @@ class Settings:
     pair_policy: str = "top2"
     pair_explore: float = 0.2
     vote_quorum: int = 5
+    vote_window_hours: float = 24.0
+    jobs_url: str = "sqlite:///data/jobs.db"
+    digest_cron: str = "0 9 * * mon"
+    digest_tz: str = "UTC"
+    digest_grace_hours: float = 12.0
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -57,6 +68,27 @@ def _number(
     if parsed is None or not ok(parsed):
         raise ConfigError(f"{name}={value!r} is not valid: expected {accepts}")
     return parsed
+
+
+def _cron(value: str) -> str:
+    """Five crontab fields; the scheduler checks each field's values when it starts."""
+    if len(value.split()) != 5:
+        raise ConfigError(
+            f"DIGEST_CRON={value!r} is not valid: expected five crontab fields "
+            "(minute hour day month weekday), e.g. '0 9 * * mon'"
+        )
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"DIGEST_TZ={value!r} is not valid: expected an IANA time zone such as "
+            "Europe/Paris or UTC"
+        ) from None
+    return value
 
 
 def _read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -106,6 +138,22 @@ def from_env(
             "HF_HUB_OFFLINE is set, which blocks every call of LLM_BACKEND=hf (even to a local "
             "HF_ENDPOINT_URL): unset HF_HUB_OFFLINE or use LLM_BACKEND=local"
         )
+    store = _choice("STORE", get("STORE") or "sqlite", STORES)
+    astra_endpoint, astra_token = get("ASTRA_DB_API_ENDPOINT"), get("ASTRA_DB_APPLICATION_TOKEN")
+    if store == "astra" and not astra_endpoint:
+        raise ConfigError(
+            "ASTRA_DB_API_ENDPOINT is missing: STORE=astra needs the database's API endpoint "
+            "(https://<db-id>-<region>.apps.astra.datastax.com)"
+        )
+    if astra_endpoint and not astra_endpoint.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"ASTRA_DB_API_ENDPOINT={astra_endpoint!r} is not valid: expected an https:// URL"
+        )
+    if store == "astra" and not astra_token:
+        raise ConfigError(
+            "ASTRA_DB_APPLICATION_TOKEN is missing: STORE=astra needs an application token "
+            "(AstraCS:...)"
+        )
     checkpoint_url = get("CHECKPOINT_URL") or str(Path(data_dir) / "checkpoints.db")
     if "://" in checkpoint_url and not checkpoint_url.startswith(
         ("sqlite:///", "postgresql://", "postgres://")
@@ -113,6 +161,12 @@ def from_env(
         raise ConfigError(
             f"CHECKPOINT_URL={checkpoint_url.split('://')[0]}://... is not valid: expected a file "
             "path, sqlite:///path or postgresql://..."
+        )
+    jobs_url = get("JOBS_URL") or f"sqlite:///{Path(data_dir) / 'jobs.db'}"
+    if not jobs_url.startswith(("sqlite:///", "postgresql")):
+        raise ConfigError(
+            f"JOBS_URL={jobs_url.split('://')[0]}://... is not valid: expected sqlite:///path or "
+            "postgresql+psycopg://..."
         )
 
     return Settings(
@@ -137,7 +191,24 @@ def from_env(
         ),
         reranker_model=get("RERANKER_MODEL"),
         reranker_load_dir=reranker_load_dir,
-        store=_choice("STORE", get("STORE") or "sqlite", STORES),
+        store=store,
+        astra_endpoint=astra_endpoint,
+        astra_token=astra_token,
+        astra_keyspace=get("ASTRA_DB_KEYSPACE") or defaults.astra_keyspace,
+        astra_request_timeout_s=_number(
+            "ASTRA_REQUEST_TIMEOUT_S",
+            get("ASTRA_REQUEST_TIMEOUT_S") or str(defaults.astra_request_timeout_s),
+            float,
+            lambda s: 0 < s <= 600,
+            "a number of seconds above 0 and at most 600",
+        ),
+        astra_retry_budget_s=_number(
+            "ASTRA_RETRY_BUDGET_S",
+            get("ASTRA_RETRY_BUDGET_S") or str(defaults.astra_retry_budget_s),
+            float,
+            lambda s: 0 <= s <= 3600,
+            "a number of seconds from 0 to 3600",
+        ),
         data_dir=data_dir,
         sqlite_path=get("SQLITE_PATH") or str(Path(data_dir) / "coderank.db"),
         checkpoint_url=checkpoint_url,
@@ -156,5 +227,22 @@ def from_env(
             int,
             lambda n: n >= 0,
             "a whole number of voters, 0 to close only by hand",
+        ),
+        vote_window_hours=_number(
+            "VOTE_WINDOW_HOURS",
+            get("VOTE_WINDOW_HOURS") or str(defaults.vote_window_hours),
+            float,
+            lambda h: 0 <= h <= 24 * 365,
+            "a number of hours from 0 (never close by time) to 8760",
+        ),
+        jobs_url=jobs_url,
+        digest_cron=_cron(get("DIGEST_CRON") or defaults.digest_cron),
+        digest_tz=_timezone(get("DIGEST_TZ") or defaults.digest_tz),
+        digest_grace_hours=_number(
+            "DIGEST_GRACE_HOURS",
+            get("DIGEST_GRACE_HOURS") or str(defaults.digest_grace_hours),
+            float,
+            lambda h: 0 < h <= 24 * 7,
+            "a number of hours above 0 and at most 168",
         ),
     )

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 CHOICES = ("A", "B", "tie", "both_bad")
+# ``closed_by`` of a comparison closed because its voting window ended (not a Slack user id).
+CLOSED_BY_TIME = "time"
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,20 @@ def gguf_path() -> Path:
     from coderank.agents.llm import local_gguf_path
 
     return local_gguf_path(from_env({"CODERANK_CACHE_DIR": MODEL_CACHE}, env_file=None))
+
+
+@pytest.fixture(params=["sqlite", "astra"])
+def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Settings for each store: the embedded SQLite one, and Astra over the Data API test server."""
+    if request.param == "sqlite":
+        yield {"STORE": "sqlite"}
+        return
+    from tests.data_api_server import DataApiServer
+
+    server = DataApiServer().start()
+    yield {
+        "STORE": "astra",
+        "ASTRA_DB_API_ENDPOINT": server.endpoint,
+        "ASTRA_DB_APPLICATION_TOKEN": server.token,
+    }
+    server.stop()

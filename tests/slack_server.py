@@ -1,5 +1,9 @@
 """A Slack Web API test server on 127.0.0.1: answers the methods the bot calls, records every
-call (and every ``response_url`` post) so tests can assert what was posted and updated."""
+call (and every ``response_url`` post) so tests can assert what was posted and updated.
+
+File uploads follow ``files_upload_v2``: ``files.getUploadURLExternal`` hands out an upload URL on
+this server, the bytes are POSTed there, and ``files.completeUploadExternal`` shares them; each
+file ends up in ``uploads``."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,6 +30,22 @@ class Call:
 
 
 @dataclass
+class Upload:
+    """A file announced with ``files.getUploadURLExternal``; ``content`` once uploaded, and
+    where it was shared once ``files.completeUploadExternal`` was called."""
+
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    completed: bool = False
+
+
+@dataclass
 class SlackApiServer:
     """Start with :meth:`start`; ``api_url`` is what ``SLACK_API_URL`` should be."""
 
@@ -32,6 +54,7 @@ class SlackApiServer:
     responses: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     not_in_channels: set[str] = field(default_factory=set)
+    uploads: dict[str, Upload] = field(default_factory=dict)
     _rate_limits: dict[str, list[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
@@ -48,6 +71,11 @@ class SlackApiServer:
                 if self.path.startswith("/respond/"):
                     server._record_response(self.path, body)
                     return self._send(200, {"ok": True})
+                if self.path.startswith("/upload/"):
+                    status, text = server._receive_upload(
+                        self.path, self.headers.get("Content-Type", ""), body
+                    )
+                    return self._send_text(status, text)
                 method = self.path.removeprefix("/api/")
                 params = server._parse(self.headers.get("Content-Type", ""), body)
                 status, payload, headers = server._answer(
@@ -67,6 +95,14 @@ class SlackApiServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _send_text(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
@@ -81,6 +117,9 @@ class SlackApiServer:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
+
+    def upload_url(self, file_id: str) -> str:
+        return f"http://127.0.0.1:{self.port}/upload/{file_id}"
 
     def response_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
@@ -121,6 +160,32 @@ class SlackApiServer:
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         return params
+
+    @staticmethod
+    def _file_bytes(content_type: str, body: bytes) -> bytes:
+        """The uploaded file: the raw body (what ``files_upload_v2`` sends), or the first file
+        part of a multipart/form-data body (what browsers and ``curl -F`` send)."""
+        if not content_type.startswith("multipart/form-data"):
+            return body
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        message = BytesParser(policy=HTTP).parsebytes(head + body)
+        for part in message.iter_parts():
+            if (
+                part.get_filename() is not None
+                or part.get_param("name", header="content-disposition") == "file"
+            ):
+                payload = part.get_payload(decode=True)
+                return payload if isinstance(payload, bytes) else b""
+        return b""
+
+    def _receive_upload(self, path: str, content_type: str, body: bytes) -> tuple[int, str]:
+        file_id = path.removeprefix("/upload/")
+        with self._lock:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                return 404, "Not Found"
+            upload.content = self._file_bytes(content_type, body)
+            return 200, f"OK - {len(upload.content)}"
 
     def _record_response(self, path: str, body: bytes) -> None:
         with self._lock:
@@ -171,6 +236,41 @@ class SlackApiServer:
                     "ts": key[1],
                 }
             return 200, {"ok": True, "channel": key[0], "ts": key[1]}, {}
+        if method == "files.getUploadURLExternal":
+            if not params.get("filename") or not str(params.get("length", "")).isdigit():
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+            with self._lock:
+                file_id = f"F{len(self.uploads) + 1:08d}"
+                self.uploads[file_id] = Upload(file_id, params["filename"], int(params["length"]))
+            return 200, {"ok": True, "upload_url": self.upload_url(file_id), "file_id": file_id}, {}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         if method == "views.open":
             return 200, {"ok": True, "view": {"id": "V1", **params.get("view", {})}}, {}
         return 200, {"ok": True}, {}
+
+    def _complete_upload(
+        self, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        files = params.get("files")
+        files = json.loads(files) if isinstance(files, str) else files
+        channel = params.get("channel_id") or params.get("channels")
+        if channel in self.not_in_channels:
+            return 200, {"ok": False, "error": "not_in_channel"}, {}
+        shared = []
+        with self._lock:
+            for f in files or []:
+                upload = self.uploads.get(f.get("id", ""))
+                if upload is None or upload.content is None:
+                    return 200, {"ok": False, "error": "file_not_found"}, {}
+                upload.title = f.get("title") or upload.filename
+                upload.channel = channel
+                upload.thread_ts = params.get("thread_ts")
+                upload.initial_comment = params.get("initial_comment")
+                upload.completed = True
+                shared.append(
+                    {"id": upload.file_id, "title": upload.title, "name": upload.filename}
+                )
+        if not shared:
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        return 200, {"ok": True, "files": shared}, {}

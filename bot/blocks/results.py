@@ -17,6 +17,7 @@ from bot import ids, messages
 from bot.blocks.vote import answer_blocks, problem_block
 from coderank.agents.prompts import LABELS
 from coderank.graph.votes import tally
+from coderank.models import CLOSED_BY_TIME
 
 OUTCOMES = {
     "A": "Answer A is better",
@@ -46,11 +47,9 @@ def results_message(state: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     pair = state["pair"]
     counts = tally(state.get("votes", {}))
     voters = sum(counts.values())
-    closed_by = state.get("closed_by")
-    closed = (
-        messages.CLOSED_BY_QUORUM
-        if closed_by == "quorum"
-        else messages.CLOSED_BY.format(user=closed_by)
+    closed_by = str(state.get("closed_by"))
+    closed = {"quorum": messages.CLOSED_BY_QUORUM, CLOSED_BY_TIME: messages.CLOSED_BY_TIME}.get(
+        closed_by, messages.CLOSED_BY.format(user=closed_by)
     )
     authors = f"Answer A was written by *{LABELS[pair['a']]}*, answer B by *{LABELS[pair['b']]}*."
     counted = " · ".join(f"{messages.CHOICE_LABELS[c]}: {n}" for c, n in counts.items())

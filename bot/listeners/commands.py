@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -12,12 +14,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.blocks.progress import failed_message, progress_message
+from bot.blocks.stats import stats_message
 from bot.blocks.vote import vote_message
+from bot.jobs import post_weekly_digest
 from bot.services import BotServices
 from coderank.agents.prompts import AGENTS
 from coderank.comparisons import validate_problem
-from coderank.errors import GenerationError, InvalidProblemError
-from coderank.store import COLLECTIONS
+from coderank.errors import CoderankError, GenerationError, InvalidProblemError
+from coderank.evaluation.report import evaluate
+from coderank.store import COLLECTIONS, FEEDBACK
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +61,40 @@ def run_comparison(
         )
     except GenerationError as exc:
         text, blocks = failed_message(requester=requester, problem=problem, error=str(exc))
-    else:
-        text, blocks = vote_message(state)
+        services.updater.push(channel, ts, text=text, blocks=blocks)
+        return
+    text, blocks = vote_message(state)
     services.updater.push(channel, ts, text=text, blocks=blocks)
+    jobs = services.jobs
+    if jobs is None or state.get("closed") or jobs.close_deadline(comparison_id) is not None:
+        return
+    deadline = jobs.deadline_after(datetime.now(UTC))
+    if deadline is not None:
+        jobs.schedule_close(comparison_id, at=deadline)
+
+
+def in_background(services: BotServices, respond: Respond, job: Callable[[], object]) -> None:
+    """Run ``job`` after the ack; if it fails, the user is told rather than left waiting."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:  # a background failure would otherwise vanish
+            log.exception("background job failed")
+            error = str(exc) if isinstance(exc, CoderankError) else type(exc).__name__
+            respond(
+                text=messages.SOMETHING_WENT_WRONG.format(error=error), response_type="ephemeral"
+            )
+
+    services.background.submit(run)
+
+
+def stats_reply(services: BotServices) -> dict[str, Any]:
+    """The ephemeral ``/coderank stats`` summary, over every vote stored."""
+    report = evaluate(services.store.find(FEEDBACK))
+    counts = {name: services.store.count(name) for name in COLLECTIONS}
+    text, blocks = stats_message(report, counts)
+    return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
 
 
 def register(app: App, services: BotServices) -> None:
@@ -67,6 +103,10 @@ def register(app: App, services: BotServices) -> None:
         text = (command.get("text") or "").strip()
         if not text or text.lower() == "help":
             ack(text=messages.USAGE)
+            return
+        if text.lower() == "stats":
+            ack(text=messages.STATS_WORKING)
+            in_background(services, respond, lambda: respond(**stats_reply(services)))
             return
         try:
             problem = validate_problem(text)
@@ -101,11 +141,26 @@ def register(app: App, services: BotServices) -> None:
             services.updater.push(channel, ts, text=text, blocks=blocks)
 
     @app.command("/coderank-admin")
-    def coderank_admin(ack: Ack, command: dict[str, Any]) -> None:
+    def coderank_admin(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         if command["user_id"] not in services.settings.admins:
             ack(text=messages.NOT_ADMIN)
             return
-        if (command.get("text") or "").strip().lower() != "status":
+        verb = (command.get("text") or "").strip().lower()
+        if verb == "digest":
+            channel = services.settings.digest_channel or command["channel_id"]
+            ack(text=messages.DIGEST_POSTING.format(channel=channel))
+
+            def digest() -> None:
+                post_weekly_digest(services, client, channel)
+                respond(
+                    text=messages.DIGEST_POSTED.format(channel=channel), response_type="ephemeral"
+                )
+
+            in_background(services, respond, digest)
+            return
+        if verb != "status":
             ack(text=messages.ADMIN_USAGE)
             return
         counts = ", ".join(f"{name}: {services.store.count(name)}" for name in COLLECTIONS)

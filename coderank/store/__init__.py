@@ -8,6 +8,7 @@ from coderank.store.base import (
     COLLECTIONS,
     EVALUATION_RESULTS,
     FEEDBACK,
+    INDEXED_FIELDS,
     RERANKER_SCORES,
     RESPONSES,
     Document,
@@ -22,6 +23,7 @@ __all__ = [
     "COLLECTIONS",
     "EVALUATION_RESULTS",
     "FEEDBACK",
+    "INDEXED_FIELDS",
     "RERANKER_SCORES",
     "RESPONSES",
     "Document",
@@ -31,8 +33,25 @@ __all__ = [
 ]
 
 
-def open_store(settings: Settings) -> Store:
-    """Open the store named by ``settings.store`` (``sqlite`` today)."""
+def open_store(settings: Settings, kind: str | None = None) -> Store:
+    """Open the store named by ``kind`` (default ``settings.store``): ``sqlite`` or ``astra``."""
+    kind = kind or settings.store
+    if kind == "astra":
+        from coderank.store.astra import AstraStore
+
+        if not settings.astra_endpoint or not settings.astra_token:
+            from coderank.errors import ConfigError
+
+            raise ConfigError(
+                "the astra store needs ASTRA_DB_API_ENDPOINT and ASTRA_DB_APPLICATION_TOKEN"
+            )
+        return AstraStore(
+            settings.astra_endpoint,
+            settings.astra_token,
+            keyspace=settings.astra_keyspace,
+            request_timeout_s=settings.astra_request_timeout_s,
+            retry_budget_s=settings.astra_retry_budget_s,
+        )
     from coderank.store.sqlite import SQLiteStore
 
     return SQLiteStore(settings.sqlite_path)

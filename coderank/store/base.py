@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 RESPONSES = "responses"
@@ -10,6 +10,14 @@ FEEDBACK = "feedback"
 RERANKER_SCORES = "reranker_scores"
 EVALUATION_RESULTS = "evaluation_results"
 COLLECTIONS = (RESPONSES, FEEDBACK, RERANKER_SCORES, EVALUATION_RESULTS)
+
+# The fields each collection is queried by: every store indexes these, and only these.
+INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
+    RESPONSES: ("comparison_id", "agent"),
+    FEEDBACK: ("comparison_id", "user", "created_at"),
+    RERANKER_SCORES: ("comparison_id", "model_id"),
+    EVALUATION_RESULTS: ("created_at",),
+}
 
 Document = dict[str, Any]
 
@@ -25,7 +33,7 @@ class Store(Protocol):
         """Insert ``doc`` or replace the document with the same ``_id``."""
         ...
 
-    def upsert_many(self, collection: str, docs: list[Mapping[str, Any]]) -> None:
+    def upsert_many(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> None:
         """Upsert several documents in one transaction."""
         ...
 
@@ -40,7 +48,10 @@ class Store(Protocol):
         *,
         limit: int | None = None,
     ) -> Iterator[Document]:
-        """Documents matching ``filter``, oldest write first, streamed in pages."""
+        """Documents matching ``filter``, streamed in pages (never all loaded at once).
+
+        The order is the store's own (SQLite: first write first); callers must not rely on it.
+        """
         ...
 
     def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:

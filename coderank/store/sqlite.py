@@ -6,20 +6,13 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from coderank.errors import StoreError
-from coderank.store.base import COLLECTIONS, Document
+from coderank.store.base import COLLECTIONS, INDEXED_FIELDS, Document
 
-# The fields that are queried get an index (expression indexes over the JSON document).
-INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
-    "responses": ("comparison_id", "agent"),
-    "feedback": ("comparison_id", "user", "created_at"),
-    "reranker_scores": ("comparison_id", "model_id"),
-    "evaluation_results": ("created_at",),
-}
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PAGE = 1000
 
@@ -30,17 +23,22 @@ def _collection(name: str) -> str:
     return name
 
 
-def _where(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+def _where(collection: str, filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    """SQL for an equality ``filter``. Only ``_id`` and the indexed fields may be filtered on,
+    as in Astra, so a query that works here works there too."""
     if not filter:
         return "", []
     clauses, params = [], []
     for key, value in filter.items():
         if key == "_id":
             clauses.append("id = ?")
-        elif _FIELD.match(key):
+        elif key in INDEXED_FIELDS[collection] and _FIELD.match(key):
             clauses.append(f"json_extract(doc, '$.{key}') = ?")
         else:
-            raise StoreError(f"cannot filter on field {key!r}")
+            raise StoreError(
+                f"cannot filter {collection} on {key!r}: filterable fields are _id, "
+                + ", ".join(INDEXED_FIELDS[collection])
+            )
         params.append(value)
     return " AND " + " AND ".join(clauses), params
 
@@ -84,7 +82,7 @@ class SQLiteStore:
     def upsert(self, collection: str, doc: Mapping[str, Any]) -> None:
         self.upsert_many(collection, [doc])
 
-    def upsert_many(self, collection: str, docs: list[Mapping[str, Any]]) -> None:
+    def upsert_many(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> None:
         table = _collection(collection)
         rows = []
         for doc in docs:
@@ -118,7 +116,7 @@ class SQLiteStore:
         limit: int | None = None,
     ) -> Iterator[Document]:
         table = _collection(collection)
-        where, params = _where(filter)
+        where, params = _where(table, filter)
         last, left = 0, limit
         while left is None or left > 0:
             page = _PAGE if left is None else min(_PAGE, left)
@@ -139,10 +137,11 @@ class SQLiteStore:
                 left -= len(rows)
 
     def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:
-        where, params = _where(filter)
+        table = _collection(collection)
+        where, params = _where(table, filter)
         row = (
             self._conn()
-            .execute(f"SELECT COUNT(*) FROM {_collection(collection)} WHERE 1=1{where}", params)
+            .execute(f"SELECT COUNT(*) FROM {table} WHERE 1=1{where}", params)
             .fetchone()
         )
         return int(row[0])

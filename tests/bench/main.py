@@ -22,18 +22,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    pass
 from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
+from tests.bench.evaluation import bench_evaluation
 from tests.bench.hosted import hosted_rows
 from tests.bench.slack import bench_slack
+from tests.bench.stores import bench_stores
 from tests.bench.table import Row, format_table, log
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-SECTIONS = ("core", "hosted", "slack")
+SECTIONS = ("core", "hosted", "slack", "stores", "evaluation")
 
 
 def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
@@ -119,6 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "hosted" in only:
             log("hosted: three agents concurrently vs sequentially (child process, online mode)")
             rows += run_hosted_child(args, tmp)
+        if "stores" in only:
+            log("stores: vote-path writes and reads, and a 100,000-document copy")
+            rows += bench_stores(tmp)
+        if "evaluation" in only:
+            log("evaluation: 1,000,000 synthetic feedback documents (child process)")
+            rows += bench_evaluation()
         if "slack" in only:
             log("slack: acknowledgement and update latency through the Bolt app")
             rows += bench_slack(tmp)

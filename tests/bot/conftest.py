@@ -15,6 +15,7 @@ import pytest
 from bot import config as slack_config
 from bot.app import build_client, create_app
 from bot.http import make_server
+from bot.jobs import start_jobs
 from bot.services import BotServices, build_bot_services
 from coderank.services import Services, build_services
 from tests.conftest import make_settings
@@ -55,6 +56,7 @@ def start_bot(
     *,
     agents: Any = None,
     env: dict[str, str] | None = None,
+    jobs: bool = False,
 ) -> RunningBot:
     settings = make_settings(tmp_path, **{"VOTE_QUORUM": "0", **(env or {})})
     slack_settings = slack_config.from_env(
@@ -74,6 +76,8 @@ def start_bot(
     client = build_client(slack_settings)
     services = build_bot_services(slack_settings, settings, core, client=client)
     app = create_app(slack_settings, services, client=client)
+    if jobs:
+        start_jobs(settings, services, client)
     server = make_server(app, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -99,7 +103,8 @@ def slack() -> Iterator[SlackApiServer]:
 
 
 @pytest.fixture
-def bot(tmp_path: Path, slack: SlackApiServer) -> Iterator[RunningBot]:
-    running = start_bot(tmp_path, slack)
+def bot(tmp_path: Path, slack: SlackApiServer, store_env: dict[str, str]) -> Iterator[RunningBot]:
+    """The bot on each store (SQLite, and Astra over the Data API test server)."""
+    running = start_bot(tmp_path, slack, env=store_env)
     yield running
     running.stop()

@@ -107,12 +107,12 @@ def test_forged_and_stale_requests_get_401_and_nothing_runs(bot: RunningBot) -> 
 
 
 def test_a_comparison_posted_before_a_restart_takes_votes_after_it(
-    tmp_path: Path, slack: SlackApiServer
+    tmp_path: Path, slack: SlackApiServer, store_env: dict[str, str]
 ) -> None:
-    first = start_bot(tmp_path, slack)
+    first = start_bot(tmp_path, slack, env=store_env)
     cid, ts = started(first)
     first.stop()
-    second = start_bot(tmp_path, slack)
+    second = start_bot(tmp_path, slack, env=store_env)
     try:
         second.send.click(
             ids.VOTE_B, cid, user="U0BOB", channel=CHANNEL, message_ts=ts, response_name="after"

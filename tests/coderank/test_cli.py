@@ -25,8 +25,8 @@ def run(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def stats(tmp: Path) -> dict[str, int]:
-    out = run(tmp, "stats")
+def stats(tmp: Path, **env: str) -> dict[str, int]:
+    out = run(tmp, "stats", **env)
     assert out.returncode == 0, out.stderr
     return {name: int(n) for name, n in (line.split() for line in out.stdout.splitlines())}
 
@@ -75,9 +75,15 @@ def test_stats_lists_every_collection(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_ask_with_a_vote_end_to_end(tmp_path: Path) -> None:
+def test_ask_with_a_vote_end_to_end(tmp_path: Path, store_env: dict[str, str]) -> None:
     out = run(
-        tmp_path, "ask", "Write a function is_prime(n)", "--vote", "A", LLM_MAX_NEW_TOKENS="96"
+        tmp_path,
+        "ask",
+        "Write a function is_prime(n)",
+        "--vote",
+        "A",
+        LLM_MAX_NEW_TOKENS="96",
+        **store_env,
     )
     assert out.returncode == 0, out.stderr
     assert "===== Answer A =====\n```python" in out.stdout
@@ -89,7 +95,7 @@ def test_ask_with_a_vote_end_to_end(tmp_path: Path) -> None:
     for label in ("Concise Fixer", "Explainer", "Optimizer"):
         assert f"{label} answered" in out.stderr  # progress while the model works
     assert "reranker scored 3 answers" in out.stderr
-    assert stats(tmp_path) == {
+    assert stats(tmp_path, **store_env) == {
         "responses": 3,
         "feedback": 1,
         "reranker_scores": 3,

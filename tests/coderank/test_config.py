@@ -32,6 +32,11 @@ def test_defaults_are_the_embedded_ones() -> None:
         ("VOTE_QUORUM", "-1", "whole number"),
         ("RERANKER_LOAD_DIR", "/no/such/folder", "folder that exists"),
         ("CHECKPOINT_URL", "redis://localhost", "postgresql"),
+        ("VOTE_WINDOW_HOURS", "-2", "hours from 0"),
+        ("DIGEST_CRON", "every monday", "five crontab fields"),
+        ("DIGEST_TZ", "Mars/Olympus", "IANA time zone"),
+        ("DIGEST_GRACE_HOURS", "0", "hours above 0"),
+        ("JOBS_URL", "mysql://db/jobs", "sqlite:///path"),
     ],
 )
 def test_a_wrong_value_names_the_variable_and_what_it_accepts(
@@ -69,7 +74,8 @@ def test_env_example_lists_every_setting() -> None:
         "LLM_BACKEND", "HF_MODEL", "HF_ENDPOINT_URL", "HUGGINGFACEHUB_API_TOKEN",
         "LLM_MAX_NEW_TOKENS", "LLM_TIMEOUT_S", "RERANKER_MODEL", "RERANKER_LOAD_DIR", "STORE",
         "SQLITE_PATH", "CHECKPOINT_URL", "PAIR_POLICY", "PAIR_EXPLORE", "VOTE_QUORUM",
-        "DATA_DIR", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR",
+        "DATA_DIR", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR", "VOTE_WINDOW_HOURS", "JOBS_URL",
+        "DIGEST_CRON", "DIGEST_TZ", "DIGEST_GRACE_HOURS", "DIGEST_CHANNEL",
     ]:  # fmt: skip
         assert f"\n{name}=" in text, name
 

@@ -1,0 +1,117 @@
+"""The weekly digest: this week's evaluation run, last week's for comparison, and a few weeks of
+history. Pure; the Slack message and the chart are built from a ``Digest`` elsewhere."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from coderank.evaluation.metrics import Estimate, agreement
+from coderank.evaluation.pairs import judged_pairs
+from coderank.evaluation.report import EvalReport, evaluate
+from coderank.store import EVALUATION_RESULTS, FEEDBACK, Store
+
+WEEK = timedelta(days=7)
+DIGEST_KIND = "digest"
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One week of the history: its votes' agreement with the reranker."""
+
+    start: datetime
+    end: datetime
+    accuracy: Estimate
+    kendall_tau: Estimate
+    pairs: int  # pairs with a preference (A, B or tie)
+    decisive: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What the weekly digest shows."""
+
+    now: datetime
+    this_week: EvalReport  # votes in [now - 7 days, now)
+    last_week: EvalReport  # votes in [now - 14 days, now - 7 days)
+    history: list[WeekPoint]  # one point per week, oldest first; the last is this week
+
+
+def bound(moment: datetime) -> str:
+    """A window bound as ``in_window`` compares it: UTC, whole seconds, ``+00:00``.
+
+    Stored ``created_at`` values are UTC ISO 8601 with or without fractions of a second; both
+    compare correctly as strings against a bound without them (``.`` and ``+`` sort after it).
+    """
+    if moment.tzinfo is None:
+        raise ValueError("the digest needs a timezone-aware datetime")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def build_digest(feedback: Iterable[Mapping[str, Any]], *, now: datetime, weeks: int = 8) -> Digest:
+    """Read ``feedback`` once and evaluate the last ``weeks`` weeks ending at ``now``.
+
+    This week's and last week's reports come from ``evaluate`` over the same windows, so they
+    equal ``evaluate(feedback, since=..., until=...)`` (and ``scripts/evaluate_reranker.py``).
+    """
+    if weeks < 1:
+        raise ValueError("weeks must be at least 1")
+    if now.tzinfo is None:
+        raise ValueError("the digest needs a timezone-aware datetime")
+    now = now.astimezone(UTC)
+    span = max(weeks, 2)
+    starts = [now - WEEK * (span - i) for i in range(span + 1)]  # oldest first, ends at now
+    bounds = [bound(s) for s in starts]
+    buckets: list[list[Mapping[str, Any]]] = [[] for _ in range(span)]
+    for doc in feedback:
+        created = str(doc.get("created_at") or "")
+        # The same comparisons as in_window: bucket i holds bounds[i] <= created < bounds[i + 1].
+        i = bisect_right(bounds, created) - 1
+        if 0 <= i < span:
+            buckets[i].append(doc)
+
+    def report(i: int) -> EvalReport:
+        return evaluate(buckets[i], since=bounds[i], until=bounds[i + 1], now=now, kind=DIGEST_KIND)
+
+    this_week, last_week = report(span - 1), report(span - 2)
+    history = []
+    for i in range(span - weeks, span):
+        if i == span - 1:
+            agreed = this_week.agreement
+        elif i == span - 2:
+            agreed = last_week.agreement
+        else:
+            agreed = agreement(judged_pairs(buckets[i]))
+        history.append(
+            WeekPoint(
+                start=starts[i],
+                end=starts[i + 1],
+                accuracy=agreed.accuracy,
+                kendall_tau=agreed.kendall_tau,
+                pairs=agreed.pairs,
+                decisive=agreed.decisive,
+            )
+        )
+    return Digest(now=now, this_week=this_week, last_week=last_week, history=history)
+
+
+def direction(this: Estimate, last: Estimate, *, digits: int | None = None) -> str:
+    """``"up"``, ``"down"`` or ``"same"`` from last week to this one; ``"n/a"`` when either is
+    missing. With ``digits``, values equal once rounded to that many decimals are the same."""
+    if this.value is None or last.value is None:
+        return "n/a"
+    a, b = this.value, last.value
+    if digits is not None:
+        a, b = round(a, digits), round(b, digits)
+    return "up" if a > b else "down" if a < b else "same"
+
+
+def digest_from_store(store: Store, *, now: datetime, weeks: int = 8) -> Digest:
+    """Build the digest from the store's feedback and store this week's report as an
+    evaluation run (kind ``"digest"``)."""
+    digest = build_digest(store.find(FEEDBACK), now=now, weeks=weeks)
+    store.upsert(EVALUATION_RESULTS, digest.this_week.to_document())
+    return digest

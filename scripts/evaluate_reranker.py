@@ -1,0 +1,58 @@
+"""Print how well the reranker agrees with the team's votes, and store the run.
+
+    python scripts/evaluate_reranker.py [--since 2026-11-01] [--until 2026-11-24] [--model DIR]
+
+With ``--model`` the stored pairs are re-scored by that reranker folder, so two models are compared
+on the same pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from coderank.config import from_env
+from coderank.errors import CoderankError
+from coderank.evaluation.report import evaluate_store, format_report
+from coderank.store import open_store
+
+
+def day(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: expected YYYY-MM-DD") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--since", type=day, help="first day of votes to include (YYYY-MM-DD)")
+    parser.add_argument("--until", type=day, help="first day of votes to leave out (YYYY-MM-DD)")
+    parser.add_argument("--model", type=Path, help="re-score the pairs with this reranker folder")
+    args = parser.parse_args(argv)
+    if args.model is not None and not args.model.is_dir():
+        print(f"error: --model {args.model} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        settings = from_env()
+        store = open_store(settings)
+        reranker = None
+        if args.model is not None:
+            from coderank.reranker.cross_encoder import CrossEncoderReranker
+
+            path = str(args.model.resolve())
+            reranker = CrossEncoderReranker(path, model_id=path)
+        report = evaluate_store(store, since=args.since, until=args.until, reranker=reranker)
+    except CoderankError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Scheduled jobs and on-demand figures in the running bot: the voting window closes a vote and
+updates its message, the weekly digest posts on its cron, ``/coderank-admin digest`` and
+``/coderank stats``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from bot import ids
+from coderank.store import EVALUATION_RESULTS, FEEDBACK
+from tests.bot.conftest import RunningBot, start_bot
+from tests.bot.test_flow import text_of
+from tests.slack_server import SlackApiServer
+
+SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(SUNDAY_NOON, tick=True) as traveller:
+        yield traveller
+
+
+def vote_and_wait(bot: RunningBot, cid: str, ts: str, user: str, action: str) -> None:
+    bot.send.click(action, cid, user=user, channel="C0GENERAL", message_ts=ts, response_name=user)
+    bot.slack.wait_for(lambda: bot.slack.responses_to(user))
+
+
+def test_voting_closes_by_itself_when_its_window_ends(
+    tmp_path: Path, slack: SlackApiServer, clock: time_machine.Traveller
+) -> None:
+    bot = start_bot(tmp_path, slack, env={"VOTE_WINDOW_HOURS": "2"}, jobs=True)
+    try:
+        bot.send.command("Write a function f(n) that returns n")
+        cid, ts, _ = bot.vote_message()
+        jobs = bot.services.jobs
+        assert jobs is not None
+        slack.wait_for(lambda: jobs.close_deadline(cid))
+        deadline = jobs.close_deadline(cid)
+        assert deadline is not None
+        assert timedelta(hours=2) <= deadline - SUNDAY_NOON < timedelta(hours=2, minutes=1)
+        vote_and_wait(bot, cid, ts, "U0BOB", ids.VOTE_B)
+
+        clock.move_to(SUNDAY_NOON + timedelta(hours=1))
+        jobs.tick()
+        assert "Voting closed" not in text_of(slack.messages[("C0GENERAL", ts)])
+
+        clock.move_to(SUNDAY_NOON + timedelta(hours=2, minutes=2))
+        jobs.tick()
+        closed = slack.wait_for(
+            lambda: (
+                "Voting closed" in text_of(slack.messages[("C0GENERAL", ts)])
+                and slack.messages[("C0GENERAL", ts)]
+            )
+        )
+        shown = text_of(closed)
+        assert "Voting closed: its voting window ended." in shown
+        assert "*Outcome:* Answer B is better" in shown
+        assert bot.core.comparisons.state(cid)["closed"] is True
+        vote_and_wait(bot, cid, ts, "U0LATE", ids.VOTE_A)
+        assert slack.responses_to("U0LATE")[0]["text"] == "Voting on this comparison is closed."
+        assert [v["user"] for v in bot.core.store.find(FEEDBACK, {"comparison_id": cid})] == [
+            "U0BOB"
+        ]
+    finally:
+        bot.stop()
+
+
+def test_the_weekly_digest_posts_in_its_channel_on_the_cron(
+    tmp_path: Path, slack: SlackApiServer, clock: time_machine.Traveller
+) -> None:
+    env = {"DIGEST_CHANNEL": "C0DIGEST", "DIGEST_CRON": "0 9 * * mon", "DIGEST_TZ": "UTC"}
+    bot = start_bot(tmp_path, slack, env=env, jobs=True)
+    try:
+        bot.send.command("Write a function f(n) that returns n")
+        cid, ts, _ = bot.vote_message()
+        vote_and_wait(bot, cid, ts, "U0BOB", ids.VOTE_A)
+        jobs = bot.services.jobs
+        assert jobs is not None
+        assert jobs.next_digest() == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+        clock.move_to(datetime(2026, 11, 23, 9, 0, 1, tzinfo=UTC))
+        jobs.tick()
+        (post,) = slack.wait_for(
+            lambda: [
+                c for c in slack.calls_of("chat.postMessage") if c.params["channel"] == "C0DIGEST"
+            ]
+        )
+        shown = text_of(post.params)
+        assert "weekly digest" in shown.lower()
+        assert "U0BOB" not in shown
+        slack.wait_for(lambda: slack.calls_of("files.completeUploadExternal"))
+        runs = list(bot.core.store.find(EVALUATION_RESULTS))
+        assert [r["kind"] for r in runs] == ["digest"]
+        assert jobs.next_digest() == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    finally:
+        bot.stop()
+
+
+def test_admin_digest_posts_now_and_only_for_admins(bot: RunningBot) -> None:
+    slack = bot.slack
+    refused = bot.send.command("digest", command="/coderank-admin", user="U0BOB")
+    assert "Only CodeRank admins" in refused.body
+
+    acked = bot.send.command(
+        "digest", command="/coderank-admin", user="U0ADMIN", channel="C0GENERAL"
+    )
+    assert acked.status == 200 and acked.seconds < 3
+    assert "Posting the CodeRank digest in <#C0GENERAL>" in acked.body
+    (post,) = slack.wait_for(lambda: slack.calls_of("chat.postMessage"))
+    assert post.params["channel"] == "C0GENERAL"
+    assert "weekly digest" in text_of(post.params).lower()
+    slack.wait_for(lambda: slack.calls_of("files.completeUploadExternal"))
+    (done,) = slack.wait_for(lambda: [r for r in slack.responses if "posted" in r["text"]])
+    assert done["text"] == "The CodeRank digest is posted in <#C0GENERAL>."
+    assert done["response_type"] == "ephemeral"
+
+
+def test_stats_shows_anyone_an_ephemeral_summary(bot: RunningBot) -> None:
+    slack = bot.slack
+    bot.send.command("Write a function f(n) that returns n")
+    cid, ts, _ = bot.vote_message()
+    vote_and_wait(bot, cid, ts, "U0BOB", ids.VOTE_A)
+    posts_before = len(slack.calls_of("chat.postMessage"))
+
+    acked = bot.send.command("stats", user="U0CAROL")
+    assert acked.status == 200 and acked.seconds < 3
+    assert "Working out" in acked.body
+    (summary,) = slack.wait_for(
+        lambda: [r for r in slack.responses if "CodeRank so far" in r.get("text", "")]
+    )
+    assert summary["response_type"] == "ephemeral"
+    shown = text_of(summary)
+    assert "*Pairs judged:* 1 (1 with a majority for A or B)" in shown
+    assert "feedback: 1" in shown
+    assert len(slack.calls_of("chat.postMessage")) == posts_before  # nothing in the channel

@@ -1,0 +1,117 @@
+"""What only the Astra store does: collection set-up, retries, and clear errors; over the Data API
+test server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from coderank.errors import StoreError
+from coderank.store import COLLECTIONS, FEEDBACK, INDEXED_FIELDS
+from coderank.store.astra import AstraStore
+from tests.data_api_server import DataApiServer
+from tests.servers import free_port
+
+
+@pytest.fixture
+def data_api() -> Iterator[DataApiServer]:
+    server = DataApiServer().start()
+    yield server
+    server.stop()
+
+
+def store(server: DataApiServer, **options: float | str) -> AstraStore:
+    return AstraStore(server.endpoint, server.token, **options)  # type: ignore[arg-type]
+
+
+def commands(server: DataApiServer, name: str) -> list[dict]:
+    return [body for _, command, body in server.calls if command == name]
+
+
+def test_collections_are_created_once_indexing_only_the_queried_fields(
+    data_api: DataApiServer,
+) -> None:
+    store(data_api)
+    created = {c["name"]: c["options"]["indexing"] for c in commands(data_api, "createCollection")}
+    assert created == {name: {"allow": list(INDEXED_FIELDS[name])} for name in COLLECTIONS}
+    store(data_api)  # a second start creates nothing
+    assert len(commands(data_api, "createCollection")) == len(COLLECTIONS)
+
+
+def test_two_processes_starting_at_once_both_succeed(data_api: DataApiServer) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            store(data_api).upsert(FEEDBACK, {"_id": "c:u", "comparison_id": "c"})
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(data_api.documents("default_keyspace", FEEDBACK)) == 1
+
+
+@pytest.mark.parametrize("status", [503, 502, 429])
+def test_transient_failures_are_retried(data_api: DataApiServer, status: int) -> None:
+    astra = store(data_api, retry_budget_s=10)
+    data_api.fail_next(2, status=status, commands=("findOneAndReplace",))
+    astra.upsert(FEEDBACK, {"_id": "c:u", "comparison_id": "c", "choice": "A"})
+    assert astra.get(FEEDBACK, "c:u")["choice"] == "A"
+    assert len(commands(data_api, "findOneAndReplace")) == 3
+
+
+def test_a_timed_out_request_is_retried(data_api: DataApiServer) -> None:
+    astra = store(data_api, request_timeout_s=0.3, retry_budget_s=10)
+    data_api.delay_next(1, 1.0, commands=("findOneAndReplace",))
+    astra.upsert(FEEDBACK, {"_id": "c:u", "comparison_id": "c"})
+    assert len(data_api.documents("default_keyspace", FEEDBACK)) == 1
+
+
+def test_a_read_stream_survives_a_failure_between_pages(data_api: DataApiServer) -> None:
+    astra = store(data_api, retry_budget_s=10)
+    astra.upsert_many(FEEDBACK, [{"_id": f"c:{i:03d}", "comparison_id": "c"} for i in range(90)])
+    stream = astra.find(FEEDBACK)
+    first = [next(stream) for _ in range(25)]
+    data_api.fail_next(1, status=503, commands=("find",))
+    rest = list(stream)
+    assert len({d["_id"] for d in first + rest}) == 90
+
+
+def test_retries_stop_within_the_budget_with_a_clear_error(data_api: DataApiServer) -> None:
+    astra = store(data_api, request_timeout_s=1, retry_budget_s=1.5)
+    data_api.fail_next(1000, status=503)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="Astra did not answer while writing to feedback"):
+        astra.upsert(FEEDBACK, {"_id": "c:u", "comparison_id": "c"})
+    assert time.monotonic() - started < 8
+
+
+def test_a_wrong_token_names_the_setting_and_never_shows_the_token(
+    data_api: DataApiServer,
+) -> None:
+    with pytest.raises(StoreError) as info:
+        AstraStore(data_api.endpoint, "AstraCS:wrong-and-secret", retry_budget_s=1)
+    message = str(info.value)
+    assert "ASTRA_DB_APPLICATION_TOKEN" in message
+    assert "wrong-and-secret" not in message and "AstraCS" not in message
+
+
+def test_a_missing_keyspace_names_the_setting(data_api: DataApiServer) -> None:
+    with pytest.raises(StoreError, match="ASTRA_DB_KEYSPACE='nope' does not exist"):
+        AstraStore(data_api.endpoint, data_api.token, keyspace="nope", retry_budget_s=1)
+
+
+def test_an_unreachable_endpoint_names_the_setting() -> None:
+    with pytest.raises(StoreError, match=re.escape("ASTRA_DB_API_ENDPOINT='http://127.0.0.1:")):
+        AstraStore(f"http://127.0.0.1:{free_port()}", "AstraCS:x", retry_budget_s=0.5)
