@@ -11,9 +11,24 @@ USAGE = (
     f"The problem may be up to {MAX_PROBLEM_CHARS:,} characters."
 )
 ADMIN_USAGE = (
-    "Usage: `/coderank-admin status` (the model in use and what is stored) or "
-    "`/coderank-admin digest` (post the weekly digest now)."
+    "Usage: `/coderank-admin status` (the model in use, what is stored, the last fine-tunes), "
+    "`/coderank-admin digest` (post the weekly digest now) or `/coderank-admin finetune` "
+    "(fine-tune the reranker on the team's votes; it is promoted only if it is better)."
 )
+FINETUNE_STARTED = (
+    "Fine-tuning started: I'll post its progress and result to you in a direct message."
+)
+FINETUNE_BUSY = (
+    "A fine-tune started by <@{by}> at {since} is still running; try again when it has finished."
+)
+FINETUNE_STAGES = {
+    "starting": "starting…",
+    "exporting": "exporting the team's votes…",
+    "training": "training: {percent:.0f}%",
+    "evaluating": "evaluating on the held-out pairs…",
+}
+FINETUNE_PROGRESS = "*Fine-tuning the reranker* (asked by <@{by}>): {stage}"
+FINETUNE_FAILED = "*Fine-tune failed:* {error}. Nothing was promoted."
 DIGEST_POSTING = "Posting the CodeRank digest in <#{channel}>…"
 DIGEST_POSTED = "The CodeRank digest is posted in <#{channel}>."
 STATS_WORKING = "Working out CodeRank's figures…"

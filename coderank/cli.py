@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, TextIO
 
 from coderank.agents.prompts import AGENTS, LABELS
@@ -24,6 +25,14 @@ from coderank.models import CHOICES
 from coderank.store import COLLECTIONS
 
 BAD_INPUT = (ConfigError, InvalidProblemError, InvalidVoteError, UnknownComparisonError)
+
+
+def day(text: str) -> str:
+    """An argparse type: a ``YYYY-MM-DD`` date, as the ISO string windows compare with."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: expected YYYY-MM-DD") from None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -39,6 +39,7 @@ class Settings:
     astra_request_timeout_s: float = 10.0
     astra_retry_budget_s: float = 30.0
     data_dir: str = "data"
+    models_dir: str = "models"
     sqlite_path: str = "data/coderank.db"
     checkpoint_url: str = "data/checkpoints.db"
     cache_dir: str = str(Path.home() / ".cache" / "coderank")
@@ -210,6 +211,7 @@ def from_env(
             "a number of seconds from 0 to 3600",
         ),
         data_dir=data_dir,
+        models_dir=get("MODELS_DIR") or defaults.models_dir,
         sqlite_path=get("SQLITE_PATH") or str(Path(data_dir) / "coderank.db"),
         checkpoint_url=checkpoint_url,
         cache_dir=get("CODERANK_CACHE_DIR") or defaults.cache_dir,

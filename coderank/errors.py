@@ -37,3 +37,7 @@ class ModelError(CoderankError):
 
 class StoreError(CoderankError):
     """The store could not read or write a document."""
+
+
+class FineTuneError(CoderankError):
+    """Preference pairs cannot be read or are too few, or a fine-tune cannot write its output."""

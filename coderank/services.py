@@ -15,6 +15,7 @@ from coderank.graph.build import build_graph
 from coderank.graph.checkpoint import ThreadLocks, open_checkpointer, sqlite_path
 from coderank.graph.nodes import AnswersProblems, GraphServices
 from coderank.reranker.base import Reranker
+from coderank.reranker.registry import reranker_source
 from coderank.store import Store, open_store
 
 
@@ -46,24 +47,32 @@ class _LazyAgents(Mapping[str, AnswersProblems]):
         return len(self._load())
 
 
-class _LazyReranker:
+class LiveReranker:
+    """The reranker in use, looked up at every scoring (see ``coderank.reranker.registry``), so a
+    promoted fine-tune is picked up without restarting. Each model loads once, on first use.
+
+    ``model_id`` after ``score`` in the same thread names the model that made those scores, even
+    if another thread switched models in between.
+    """
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-
-    def _load(self) -> Reranker:
-        from coderank.reranker.cross_encoder import load_reranker
-
-        return load_reranker(self._settings)
+        self._used = threading.local()
 
     @property
     def model_id(self) -> str:
+        used: str | None = getattr(self._used, "model_id", None)
+        if used is not None:
+            return used
         # Known without loading the model (LangGraph inspects node closures at compile time).
-        from coderank.reranker.cross_encoder import reranker_source
-
         return reranker_source(self._settings)[1]
 
     def score(self, problem: str, answers: Sequence[str]) -> list[float]:
-        return self._load().score(problem, answers)
+        from coderank.reranker.cross_encoder import load_reranker
+
+        reranker = load_reranker(self._settings)
+        self._used.model_id = reranker.model_id
+        return reranker.score(problem, answers)
 
 
 @dataclass
@@ -101,7 +110,7 @@ def build_services(
         agents = _LazyAgents(settings)
         model_name = model_name or llm_name(settings)
     if reranker is None:
-        reranker = _LazyReranker(settings)
+        reranker = LiveReranker(settings)
     store = store or open_store(settings)
     checkpointer = open_checkpointer(settings.checkpoint_url)
     graph_services = GraphServices(

@@ -10,22 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from coderank.cli import day
 from coderank.config import from_env
 from coderank.errors import CoderankError
 from coderank.evaluation.report import evaluate_store, format_report
 from coderank.store import open_store
-
-
-def day(text: str) -> str:
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: expected YYYY-MM-DD") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def make_env(tmp: Path, **extra: str) -> dict[str, str]:
     """An environment for ``from_env`` with every file under ``tmp``."""
-    return {"DATA_DIR": str(tmp / "data"), "CODERANK_CACHE_DIR": MODEL_CACHE, **extra}
+    return {
+        "DATA_DIR": str(tmp / "data"),
+        "MODELS_DIR": str(tmp / "models"),
+        "CODERANK_CACHE_DIR": MODEL_CACHE,
+        **extra,
+    }
 
 
 def make_settings(tmp: Path, **extra: str) -> Settings:

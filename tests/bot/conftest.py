@@ -17,7 +17,7 @@ from bot.app import build_client, create_app
 from bot.http import make_server
 from bot.jobs import start_jobs
 from bot.services import BotServices, build_bot_services
-from coderank.services import Services, build_services
+from coderank.services import LiveReranker, Services, build_services
 from tests.conftest import make_settings
 from tests.fakes import LengthReranker, fake_agents
 from tests.slack_requests import SlackSender
@@ -57,6 +57,7 @@ def start_bot(
     agents: Any = None,
     env: dict[str, str] | None = None,
     jobs: bool = False,
+    live_reranker: bool = False,
 ) -> RunningBot:
     settings = make_settings(tmp_path, **{"VOTE_QUORUM": "0", **(env or {})})
     slack_settings = slack_config.from_env(
@@ -71,7 +72,10 @@ def start_bot(
         env_file=None,
     )
     core = build_services(
-        settings, agents=agents or fake_agents(), reranker=LengthReranker(), rng=random.Random(3)
+        settings,
+        agents=agents or fake_agents(),
+        reranker=LiveReranker(settings) if live_reranker else LengthReranker(),
+        rng=random.Random(3),
     )
     client = build_client(slack_settings)
     services = build_bot_services(slack_settings, settings, core, client=client)

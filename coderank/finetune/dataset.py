@@ -1,0 +1,149 @@
+"""Preference pairs exported from the team's votes: reading, validating and splitting them.
+
+One JSON object a line, one line per decisive comparison (see ``scripts/export_feedback.py``). The
+split is by problem, so the held-out accuracy measures answers to problems the model never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coderank.errors import FineTuneError
+
+# Below this many pairs a fine-tune learns noise and its held-out figure says nothing.
+MIN_PAIRS = 20
+MIN_HELD_OUT_PROBLEMS = 1
+
+TEXT_FIELDS = ("query", "chosen", "rejected")
+STRING_FIELDS = ("comparison_id", *TEXT_FIELDS, "chosen_agent", "rejected_agent", "created_at")
+FIELDS = (*STRING_FIELDS, "votes")
+
+
+@dataclass(frozen=True)
+class PreferencePair:
+    """One decisive comparison: the problem, the answer the team preferred and the other one."""
+
+    comparison_id: str
+    query: str
+    chosen: str
+    rejected: str
+    chosen_agent: str
+    rejected_agent: str
+    votes: dict[str, int] = field(hash=False)
+    created_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The pair as one line of the export format (a plain dict)."""
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+def parse_pair(record: Any) -> PreferencePair:
+    """The pair in one decoded JSON line.
+
+    Raises:
+        ValueError: what is wrong with it, in a few words.
+    """
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    missing = [name for name in FIELDS if name not in record]
+    if missing:
+        raise ValueError(f"missing field {', '.join(repr(m) for m in missing)}")
+    for name in STRING_FIELDS:
+        if not isinstance(record[name], str):
+            raise ValueError(f"field {name!r} is not a string")
+    for name in TEXT_FIELDS:
+        if not record[name].strip():
+            raise ValueError(f"field {name!r} is empty")
+    votes = record["votes"]
+    if not isinstance(votes, dict) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in votes.values()
+    ):
+        raise ValueError("field 'votes' is not an object of vote counts")
+    return PreferencePair(**{name: record[name] for name in FIELDS})
+
+
+def read_pairs(path: Path) -> list[PreferencePair]:
+    """Every pair in a JSON Lines export; blank lines are skipped.
+
+    Raises:
+        FineTuneError: the file is missing or unreadable, or a line is not a valid pair (the
+            message names the line).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FineTuneError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FineTuneError(f"{path}: cannot read it: {exc}") from exc
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise FineTuneError(f"{path}: line {number}: not JSON ({exc.msg})") from exc
+        try:
+            pairs.append(parse_pair(record))
+        except ValueError as exc:
+            raise FineTuneError(f"{path}: line {number}: {exc}") from exc
+    return pairs
+
+
+def write_pairs(pairs: Iterable[PreferencePair], path: Path) -> None:
+    """Write ``pairs`` as JSON Lines (the format ``read_pairs`` reads)."""
+    with path.open("w", encoding="utf-8") as out:
+        for pair in pairs:
+            out.write(json.dumps(pair.to_json(), ensure_ascii=False) + "\n")
+
+
+def problem_key(query: str) -> str:
+    """The problem a pair belongs to: its text with runs of whitespace made one space."""
+    return " ".join(query.split())
+
+
+def problems(pairs: Iterable[PreferencePair]) -> set[str]:
+    return {problem_key(p.query) for p in pairs}
+
+
+def split_by_problem(
+    pairs: Sequence[PreferencePair], *, held_out: float = 0.2, seed: int = 0
+) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """``(train, held_out)``: every pair of a problem on the same side, pairs in input order.
+
+    About ``held_out`` of the distinct problems are held out, and at least one problem lies on each
+    side when there are two or more. The same pairs and seed give the same split, whatever their
+    order.
+    """
+    if not 0 < held_out < 1:
+        raise ValueError(f"held_out must be between 0 and 1, got {held_out}")
+    keys = sorted(problems(pairs))
+    random.Random(seed).shuffle(keys)
+    count = min(max(round(len(keys) * held_out), 1), len(keys) - 1) if len(keys) >= 2 else 0
+    held = set(keys[:count])
+    train = [p for p in pairs if problem_key(p.query) not in held]
+    test = [p for p in pairs if problem_key(p.query) in held]
+    return train, test
+
+
+def check_enough(
+    train: Sequence[PreferencePair],
+    held: Sequence[PreferencePair],
+    *,
+    min_pairs: int = MIN_PAIRS,
+) -> None:
+    """Raise ``FineTuneError`` unless there are ``min_pairs`` pairs and a held-out problem."""
+    total = len(train) + len(held)
+    if total < min_pairs:
+        raise FineTuneError(f"too few pairs: {total}, need at least {min_pairs}")
+    if not train or len(problems(held)) < MIN_HELD_OUT_PROBLEMS:
+        count = len(problems([*train, *held]))
+        raise FineTuneError(
+            f"too few pairs: {total} pairs on {count} problem(s), need at least "
+            f"{MIN_HELD_OUT_PROBLEMS + 1} problems (one held out for evaluation)"
+        )

@@ -1,0 +1,64 @@
+"""Promote a fine-tuned reranker only if it beats the one in use on the held-out pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coderank.config import Settings
+from coderank.reranker.registry import PromotedModel, reranker_source, write_promoted
+
+if TYPE_CHECKING:
+    from coderank.finetune.results import FineTuneResult
+
+
+@dataclass(frozen=True)
+class Promotion:
+    promoted: bool
+    reason: str
+
+
+def should_promote(before: float | None, after: float | None, *, force: bool) -> Promotion:
+    """The decision, on held-out accuracy: strictly better, or forced."""
+    if force:
+        return Promotion(True, "promoted because --force was given")
+    if after is None or before is None:
+        return Promotion(False, "not promoted: no held-out accuracy to compare")
+    if after > before:
+        return Promotion(
+            True, f"promoted: held-out accuracy {after:.1%} beats the current {before:.1%}"
+        )
+    return Promotion(
+        False, f"not promoted: held-out accuracy {after:.1%} does not beat the current {before:.1%}"
+    )
+
+
+def promote_if_better(
+    settings: Settings, result: FineTuneResult, *, force: bool = False, by: str = "command line"
+) -> Promotion:
+    """Make ``result``'s model the one in use if it is better (or ``force``). Every process that
+    shares ``DATA_DIR`` scores with it from its next comparison on."""
+    before, after = result.before.accuracy.value, result.after.accuracy.value
+    decision = should_promote(before, after, force=force)
+    if not decision.promoted:
+        return decision
+    write_promoted(
+        settings,
+        PromotedModel(
+            path=str(Path(result.model).resolve()),
+            promoted_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            by=by,
+            accuracy_before=before,
+            accuracy_after=after,
+            previous=reranker_source(settings)[1],
+        ),
+    )
+    if settings.reranker_load_dir:
+        return Promotion(
+            True,
+            decision.reason + f"; but RERANKER_LOAD_DIR={settings.reranker_load_dir} is set and "
+            "wins: unset it to use the promoted model",
+        )
+    return decision

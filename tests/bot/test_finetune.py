@@ -1,0 +1,130 @@
+"""``/coderank-admin finetune`` and ``status`` through the running bot and the Slack test server:
+who may run it, one at a time, progress and result in a direct message, and (slow) the whole loop:
+votes collected in Slack produce a better reranker that is promoted and scores the next comparison.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import ids
+from coderank.finetune.gate import FineTuneGate
+from coderank.models import Answer
+from coderank.store import EVALUATION_RESULTS, RERANKER_SCORES
+from tests.bot.conftest import RunningBot, start_bot
+from tests.bot.test_flow import text_of
+from tests.finetune_data import synthetic_pairs
+from tests.slack_server import SlackApiServer
+
+ADMIN = "U0ADMIN"
+
+
+def dm_text(bot: RunningBot, user: str = ADMIN) -> str:
+    """The latest text of the bot's direct message to ``user``."""
+    dms = [m for (ch, _), m in bot.slack.messages.items() if ch == user]
+    return text_of(dms[-1]) if dms else ""
+
+
+def test_only_admins_may_fine_tune(bot: RunningBot, tmp_path: Path) -> None:
+    refused = bot.send.command("finetune", command="/coderank-admin", user="U0BOB")
+    assert "Only CodeRank admins" in refused.body
+    time.sleep(0.3)
+    assert bot.slack.calls_of("chat.postMessage") == []
+    assert not (tmp_path / "models").exists()
+
+
+def test_a_second_fine_tune_is_told_who_runs_the_first(bot: RunningBot, tmp_path: Path) -> None:
+    running = FineTuneGate(tmp_path / "data" / "finetune.lock")  # as another process would
+    assert running.try_enter(by="U0CAROL", now="2026-11-25T09:30:00+00:00") is None
+    try:
+        busy = bot.send.command("finetune", command="/coderank-admin", user=ADMIN)
+        assert busy.status == 200 and busy.seconds < 3
+        assert "A fine-tune started by <@U0CAROL> at 2026-11-25 09:30:00 UTC is still running" in (
+            busy.body
+        )
+        assert bot.slack.calls_of("chat.postMessage") == []
+    finally:
+        running.leave()
+
+
+def test_too_few_votes_fail_clearly_and_free_the_slot(bot: RunningBot, tmp_path: Path) -> None:
+    acked = bot.send.command("finetune", command="/coderank-admin", user=ADMIN)
+    assert "Fine-tuning started" in acked.body
+    failed = bot.slack.wait_for(lambda: "Fine-tune failed" in dm_text(bot) and dm_text(bot))
+    assert "too few pairs" in failed and "Nothing was promoted" in failed
+    assert not (tmp_path / "models").exists()
+    again = bot.send.command("finetune", command="/coderank-admin", user=ADMIN)
+    assert "Fine-tuning started" in again.body  # the slot was given back
+    bot.slack.wait_for(lambda: len(bot.slack.calls_of("chat.postMessage")) == 2)
+
+
+class ScriptedAgent:
+    """Answers each problem with a fixed text."""
+
+    def __init__(self, name: str, texts: dict[str, str]) -> None:
+        self.name, self.texts = name, texts
+
+    def answer(self, problem: str) -> Answer:
+        return Answer(agent=self.name, text=self.texts[problem], code="")
+
+
+@pytest.mark.slow
+def test_votes_in_slack_fine_tune_and_promote_a_better_reranker(
+    tmp_path: Path, slack: SlackApiServer
+) -> None:
+    # For each problem the Concise Fixer answers correctly and the other two give broken code;
+    # the team (here, the test) votes for the working answer whenever it is shown.
+    first, second = synthetic_pairs(60, seed=11), synthetic_pairs(60, seed=12)
+    agents = {
+        "concise_fixer": ScriptedAgent("concise_fixer", {p.query: p.chosen for p in first}),
+        "explainer": ScriptedAgent("explainer", {p.query: p.rejected for p in first}),
+        "optimizer": ScriptedAgent("optimizer", {p.query: p.rejected for p in second}),
+    }
+    env = {"VOTE_QUORUM": "1", "PAIR_POLICY": "random", "PAIR_EXPLORE": "0"}
+    bot = start_bot(tmp_path, slack, agents=agents, env=env, live_reranker=True)
+    try:
+        comparisons = bot.core.comparisons
+        for i, pair in enumerate(first):
+            channel = f"C{i:04d}"
+            bot.send.command(pair.query, channel=channel)
+            cid, ts, _ = bot.vote_message(channel)
+            shown = comparisons.state(cid)["pair"]
+            action = {shown["a"]: ids.VOTE_A, shown["b"]: ids.VOTE_B}.get(
+                "concise_fixer", ids.VOTE_BOTH_BAD
+            )
+            bot.send.click(action, cid, user="U0VOTER", channel=channel, message_ts=ts)
+            bot.slack.wait_for(lambda cid=cid: comparisons.state(cid).get("closed"))
+        before_model = bot.services.reranker_model
+
+        acked = bot.send.command("finetune", command="/coderank-admin", user=ADMIN)
+        assert acked.seconds < 3 and "Fine-tuning started" in acked.body
+        updates = set()
+        deadline = time.monotonic() + 600
+        while "Fine-tune finished" not in (text := dm_text(bot)):
+            assert "Fine-tune failed" not in text, text
+            assert time.monotonic() < deadline, "the fine-tune did not finish in 10 minutes"
+            updates.add(text.split(": ", 1)[-1])
+            time.sleep(0.2)
+        assert any(u.startswith("training: ") for u in updates), updates
+        assert ":white_check_mark: *Promoted*" in text
+        (run,) = [d for d in bot.core.store.find(EVALUATION_RESULTS) if d["kind"] == "finetune"]
+        before, after = run["metrics"]["before"]["accuracy"], run["metrics"]["after"]["accuracy"]
+        assert after > before
+        model = run["metrics"]["model"]
+        assert Path(model, "metrics.json").is_file()
+        assert bot.services.reranker_model == str(Path(model).resolve()) != before_model
+
+        status = bot.send.command("status", command="/coderank-admin", user=ADMIN)
+        assert f"Reranker in use: `{Path(model).resolve()}`" in status.body
+        assert "promoted" in status.body
+
+        # The next comparison is scored by the promoted model, without restarting the bot.
+        bot.send.command(first[0].query, channel="C9999", trigger_id="next.trigger")
+        cid, _, _ = bot.vote_message("C9999")
+        scores = list(bot.core.store.find(RERANKER_SCORES, {"comparison_id": cid}))
+        assert {s["model_id"] for s in scores} == {str(Path(model).resolve())}
+    finally:
+        bot.stop()
