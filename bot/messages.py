@@ -8,6 +8,7 @@ USAGE = (
     "*CodeRank* asks three AI agents to solve a Python problem and lets your team vote blind on "
     "two of the answers.\n"
     "Usage: `/coderank <a Python problem>`, e.g. `/coderank Write a function is_prime(n)`.\n"
+    "`/coderank stats` shows how well the reranker agrees with the team so far.\n"
     f"The problem may be up to {MAX_PROBLEM_CHARS:,} characters."
 )
 ADMIN_USAGE = (

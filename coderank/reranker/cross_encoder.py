@@ -63,10 +63,14 @@ class CrossEncoderReranker:
 
 
 def load_reranker(settings: Settings) -> CrossEncoderReranker:
-    """The process's reranker for ``settings`` (loaded on first use, then shared)."""
+    """The process's reranker in use for ``settings`` (loaded on first use, then shared). After a
+    promotion the new model is loaded and models no longer in use are let go (a scoring still
+    running on one keeps its own reference)."""
     source, model_id = reranker_source(settings)
     with _cache_lock:
         if model_id not in _cache:
             log.info("loading reranker %s", model_id)
-            _cache[model_id] = CrossEncoderReranker(source, model_id=model_id)
+            loaded = CrossEncoderReranker(source, model_id=model_id)
+            _cache.clear()
+            _cache[model_id] = loaded
         return _cache[model_id]

@@ -28,6 +28,11 @@ def dm_text(bot: RunningBot, user: str = ADMIN) -> str:
     return text_of(dms[-1]) if dms else ""
 
 
+def failed_runs(bot: RunningBot) -> int:
+    messages = bot.slack.messages.items()
+    return sum("Fine-tune failed" in text_of(m) for (ch, _), m in messages if ch == ADMIN)
+
+
 def test_only_admins_may_fine_tune(bot: RunningBot, tmp_path: Path) -> None:
     refused = bot.send.command("finetune", command="/coderank-admin", user="U0BOB")
     assert "Only CodeRank admins" in refused.body
@@ -59,6 +64,7 @@ def test_too_few_votes_fail_clearly_and_free_the_slot(bot: RunningBot, tmp_path:
     again = bot.send.command("finetune", command="/coderank-admin", user=ADMIN)
     assert "Fine-tuning started" in again.body  # the slot was given back
     bot.slack.wait_for(lambda: len(bot.slack.calls_of("chat.postMessage")) == 2)
+    bot.slack.wait_for(lambda: failed_runs(bot) == 2)  # it ends, too, before the bot stops
 
 
 class ScriptedAgent:
