@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from types import FrameType
 
 from slack_bolt.error import BoltError
 
@@ -16,6 +18,12 @@ from coderank.errors import ConfigError
 from coderank.services import build_services
 
 log = logging.getLogger("bot")
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # `docker stop` and process managers send SIGTERM: shut down as on Ctrl-C, so pending message
+    # updates are sent, running generations finish and the jobs lease is handed back.
+    raise KeyboardInterrupt
 
 
 def main() -> int:
@@ -44,6 +52,7 @@ def main() -> int:
         services.close()
         core.close()
         return 2
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if slack.app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

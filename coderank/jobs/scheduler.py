@@ -191,7 +191,10 @@ class Jobs:
         self._renewer.start()
 
     def tick(self) -> bool:
-        """Take or renew the lease and run due jobs if this process holds it. Returns ownership."""
+        """Take or renew the lease and run due jobs if this process holds it. Returns ownership
+        (always False before :meth:`start` and after :meth:`shutdown`)."""
+        if not self._scheduler.running:
+            return False
         try:
             held = self._lease.acquire()
         except SQLAlchemyError as exc:

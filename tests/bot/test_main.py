@@ -1,0 +1,61 @@
+"""``python -m bot`` as a process: it serves, runs the jobs, and on SIGTERM (``docker stop``) shuts
+down cleanly, handing the jobs back at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from coderank.jobs.scheduler import Jobs
+from tests.conftest import make_env, make_settings
+from tests.servers import free_port
+from tests.slack_server import SlackApiServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_bot_serves_and_stops_cleanly_on_sigterm(tmp_path: Path, slack: SlackApiServer) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        **make_env(tmp_path),
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_SIGNING_SECRET": "test-signing-secret",
+        "SLACK_API_URL": slack.api_url,
+        "PORT": str(port),
+        "DIGEST_CHANNEL": "C0DIGEST",
+    }
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.read() == b"ok\n"
+                break
+            except OSError:
+                assert bot.poll() is None, bot.stderr.read() if bot.stderr else ""
+                assert time.monotonic() < deadline, "the bot did not start in 60 s"
+                time.sleep(0.2)
+        settings = make_settings(tmp_path)
+        other = Jobs(settings, {}, owner="another-replica")
+        other.start()
+        assert not other.tick()  # the running bot holds the jobs
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(timeout=30) == 0
+        assert other.tick()  # handed back at shutdown, not after the lease runs out
+        other.shutdown()
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    log = bot.stderr.read() if bot.stderr else ""
+    assert "this process now runs the scheduled jobs" in log
+    assert slack.token not in log
