@@ -21,9 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def show_state(services: BotServices, state: dict[str, Any], channel: str, ts: str) -> None:
-    """Update the comparison's message: the tally while open, the results once closed."""
+    """Update the comparison's message: the tally while open, the results once closed (and then
+    its voting deadline is no longer needed)."""
     text, blocks = results_message(state) if state.get("closed") else vote_message(state)
     services.updater.push(channel, ts, text=text, blocks=blocks)
+    if state.get("closed") and services.jobs is not None:
+        services.jobs.cancel_close(state["comparison_id"])
 
 
 def _any_of(action_ids: Iterable[str]) -> re.Pattern[str]:

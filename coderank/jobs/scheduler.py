@@ -12,6 +12,7 @@ renewing it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -29,6 +30,7 @@ from apscheduler.events import (
     JobEvent,
     JobExecutionEvent,
 )
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -257,6 +259,11 @@ class Jobs:
             replace_existing=True,
             misfire_grace_time=None,
         )
+
+    def cancel_close(self, comparison_id: str) -> None:
+        """Forget the deadline of a comparison closed otherwise (by hand or by quorum)."""
+        with contextlib.suppress(JobLookupError):  # none, or it is firing right now
+            self._scheduler.remove_job(f"{CLOSE_TASK}:{comparison_id}")
 
     def close_deadline(self, comparison_id: str) -> datetime | None:
         job = self._scheduler.get_job(f"{CLOSE_TASK}:{comparison_id}")

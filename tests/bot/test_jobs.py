@@ -71,6 +71,30 @@ def test_voting_closes_by_itself_when_its_window_ends(
         bot.stop()
 
 
+def test_closing_by_hand_drops_the_deadline(
+    tmp_path: Path, slack: SlackApiServer, clock: time_machine.Traveller
+) -> None:
+    bot = start_bot(tmp_path, slack, env={"VOTE_WINDOW_HOURS": "2"}, jobs=True)
+    try:
+        bot.send.command("Write a function f(n) that returns n")
+        cid, ts, _ = bot.vote_message()
+        jobs = bot.services.jobs
+        assert jobs is not None
+        slack.wait_for(lambda: jobs.close_deadline(cid))
+        bot.send.click(ids.CLOSE_VOTING, cid, user="U0ALICE", channel="C0GENERAL", message_ts=ts)
+        slack.wait_for(lambda: jobs.close_deadline(cid) is None)
+        assert "Voting closed by <@U0ALICE>." in text_of(
+            slack.wait_for(
+                lambda: (
+                    "Voting closed" in text_of(slack.messages[("C0GENERAL", ts)])
+                    and slack.messages[("C0GENERAL", ts)]
+                )
+            )
+        )
+    finally:
+        bot.stop()
+
+
 def test_the_weekly_digest_posts_in_its_channel_on_the_cron(
     tmp_path: Path, slack: SlackApiServer, clock: time_machine.Traveller
 ) -> None:
