@@ -14,7 +14,7 @@ from bot.app import build_client, create_app
 from bot.jobs import start_jobs
 from bot.services import build_bot_services
 from coderank import config as core_config
-from coderank.errors import ConfigError
+from coderank.errors import CoderankError, ConfigError
 from coderank.services import build_services
 
 log = logging.getLogger("bot")
@@ -37,7 +37,11 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     client = build_client(slack)
-    core = build_services(settings)
+    try:
+        core = build_services(settings)  # opens the store and the checkpointer
+    except CoderankError as exc:  # e.g. Astra refused the token: one line naming the setting
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     services = build_bot_services(slack, settings, core, client=client)
     try:
         app = create_app(slack, services, client=client)

@@ -38,8 +38,8 @@ NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me with `/invite @CodeRank` and try again."
 )
 QUEUED = (
-    "Your request is queued ({ahead} ahead of it); the message in the channel will update when "
-    "it starts."
+    "Your request is queued (number {ahead} in the queue); the message in the channel will update "
+    "when it starts."
 )
 GENERATING = "generating 3 answers…"
 VOTED = "You voted {choice}; you can change your vote until voting closes."

@@ -59,10 +59,26 @@ class MessageUpdater:
         self._timers: dict[tuple[str, str], threading.Timer] = {}
         self._last: dict[tuple[str, str], float] = {}
         self._sending: dict[tuple[str, str], threading.Lock] = {}
+        self._final: set[tuple[str, str]] = set()
 
-    def push(self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]]) -> None:
+    def push(
+        self,
+        channel: str,
+        ts: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]],
+        final: bool = False,
+    ) -> None:
+        """Show ``text``/``blocks`` in the message soon. Once a ``final`` content (results, a
+        failure) is pushed, later non-final pushes (a tally computed just before closing) are
+        dropped, so they cannot put the vote buttons back."""
         key = (channel, ts)
         with self._lock:
+            if key in self._final and not final:
+                return
+            if final:
+                self._final.add(key)
             self._pending[key] = {"text": text, "blocks": blocks}
             if key in self._timers:
                 return

@@ -165,9 +165,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
             )
             return 0
         user = _user(args.user)
-        services.comparisons.vote(cid, user=user, choice=choice)
+        result = services.comparisons.vote(cid, user=user, choice=choice)
         print(f"Your vote ({choice}) is recorded for comparison {cid}.", file=out)
-        _reveal(services.comparisons.close(cid, user=user), out)
+        final = (
+            services.comparisons.state(cid)
+            if result.closed  # VOTE_QUORUM=1: this vote closed it
+            else services.comparisons.close(cid, user=user)
+        )
+        _reveal(final, out)
         return 0
     finally:
         services.close()

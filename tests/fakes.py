@@ -10,6 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from coderank.agents.agents import Agent, build_agents
 from coderank.agents.prompts import AGENTS
+from coderank.errors import ModelError
 
 
 class LengthReranker:
@@ -73,3 +74,12 @@ class Counter:
     def next(self) -> int:
         with self._lock:
             return next(self._it)
+
+
+class FailingReranker:
+    """A reranker whose model cannot be loaded."""
+
+    model_id = "broken-model"
+
+    def score(self, problem: str, answers: Sequence[str]) -> list[float]:
+        raise ModelError("cannot load the reranker from 'broken-model': no such folder")

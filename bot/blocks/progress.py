@@ -19,7 +19,7 @@ def progress_message(
 ) -> tuple[str, list[dict[str, Any]]]:
     """``finished`` maps agent -> True (answered) / False (failed); agents not in it are working."""
     if queued_ahead:
-        status = f"Queued: {queued_ahead} ahead. {messages.GENERATING}"
+        status = f"Queued: number {queued_ahead} in the queue. {messages.GENERATING}"
     elif len(finished) == len(AGENTS):
         status = "All agents finished; scoring and choosing two answers…"
     else:

@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 def show_state(services: BotServices, state: dict[str, Any], channel: str, ts: str) -> None:
     """Update the comparison's message: the tally while open, the results once closed (and then
     its voting deadline is no longer needed)."""
-    text, blocks = results_message(state) if state.get("closed") else vote_message(state)
-    services.updater.push(channel, ts, text=text, blocks=blocks)
+    closed = bool(state.get("closed"))
+    text, blocks = results_message(state) if closed else vote_message(state)
+    services.updater.push(channel, ts, text=text, blocks=blocks, final=closed)
     if state.get("closed") and services.jobs is not None:
         services.jobs.cancel_close(state["comparison_id"])
 

@@ -62,9 +62,18 @@ def run_comparison(
             surface={"channel": channel, "ts": ts},
             on_progress=on_progress,
         )
-    except GenerationError as exc:
+    except CoderankError as exc:  # too few answers, a model or the store failed
+        if not isinstance(exc, GenerationError):
+            log.error("comparison %s failed: %s: %s", comparison_id, type(exc).__name__, exc)
         text, blocks = failed_message(requester=requester, problem=problem, error=str(exc))
-        services.updater.push(channel, ts, text=text, blocks=blocks)
+        services.updater.push(channel, ts, text=text, blocks=blocks, final=True)
+        return
+    except Exception as exc:  # never leave the message on "generating" with nothing said
+        log.exception("comparison %s failed", comparison_id)
+        text, blocks = failed_message(
+            requester=requester, problem=problem, error=f"an internal error ({type(exc).__name__})"
+        )
+        services.updater.push(channel, ts, text=text, blocks=blocks, final=True)
         return
     text, blocks = vote_message(state)
     services.updater.push(channel, ts, text=text, blocks=blocks)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,20 @@ def _where(collection: str, filter: Mapping[str, Any] | None) -> tuple[str, list
     return " AND " + " AND ".join(clauses), params
 
 
+class _Connection:
+    """A thread's connection, closed when the thread ends (its thread-local value is dropped)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class SQLiteStore:
     """A :class:`~coderank.store.base.Store` in one SQLite file, safe to share between threads."""
 
@@ -50,7 +66,9 @@ class SQLiteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        # Connections of live threads only: each closes when its thread ends (no leak from the
+        # short-lived threads LangGraph runs nodes in), the rest on close().
+        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
         with self._conn() as conn:
             for name in COLLECTIONS:
@@ -66,18 +84,18 @@ class SQLiteStore:
                     )
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+        held: _Connection | None = getattr(self._local, "held", None)
+        if held is None:
             try:
                 conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
-            self._local.conn = conn
+            held = self._local.held = _Connection(conn)
             with self._lock:
-                self._connections.append(conn)
-        return conn
+                self._connections.add(held)
+        return held.conn
 
     def upsert(self, collection: str, doc: Mapping[str, Any]) -> None:
         self.upsert_many(collection, [doc])
@@ -148,7 +166,7 @@ class SQLiteStore:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            for held in list(self._connections):
+                held.close()
+            self._connections = weakref.WeakSet()
         self._local = threading.local()

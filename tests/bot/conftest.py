@@ -58,6 +58,7 @@ def start_bot(
     env: dict[str, str] | None = None,
     jobs: bool = False,
     live_reranker: bool = False,
+    reranker: Any = None,
 ) -> RunningBot:
     settings = make_settings(tmp_path, **{"VOTE_QUORUM": "0", **(env or {})})
     slack_settings = slack_config.from_env(
@@ -74,7 +75,7 @@ def start_bot(
     core = build_services(
         settings,
         agents=agents or fake_agents(),
-        reranker=LiveReranker(settings) if live_reranker else LengthReranker(),
+        reranker=reranker or (LiveReranker(settings) if live_reranker else LengthReranker()),
         rng=random.Random(3),
     )
     client = build_client(slack_settings)

@@ -86,7 +86,7 @@ def test_progress_shows_each_agent() -> None:
     parsed(blocks)
     assert "⏳ Concise Fixer · ✅ Explainer · ❌ Optimizer" in str(blocks)
     queued, _ = progress_message(requester="U0ALICE", problem="p", finished={}, queued_ahead=2)
-    assert "Queued: 2 ahead" in queued
+    assert "Queued: number 2 in the queue" in queued
 
 
 def test_the_full_answer_modal_keeps_every_line_in_valid_sections() -> None:

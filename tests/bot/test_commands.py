@@ -13,7 +13,7 @@ from coderank.store import RESPONSES
 from tests.bot.conftest import RunningBot, start_bot
 from tests.bot.test_flow import text_of
 from tests.conftest import ROOT
-from tests.fakes import slow_agents
+from tests.fakes import FailingReranker, slow_agents
 from tests.slack_server import SlackApiServer
 
 
@@ -111,3 +111,17 @@ def test_missing_slack_settings_stop_start_up_with_one_line(tmp_path: Path) -> N
     assert out.returncode == 2
     assert out.stderr.startswith("error: SLACK_BOT_TOKEN is missing")
     assert out.stderr.count("\n") == 1 and "s3cr3t" not in out.stderr
+
+
+def test_a_comparison_that_fails_says_so_in_its_message(
+    tmp_path: Path, slack: SlackApiServer
+) -> None:
+    bot = start_bot(tmp_path, slack, reranker=FailingReranker())
+    try:
+        bot.send.command("Write a function f(n) that returns n")
+        failed = slack.wait_for(
+            lambda: [m for m in slack.messages.values() if "could not be made" in (m["text"] or "")]
+        )
+        assert "cannot load the reranker from 'broken-model'" in failed[0]["text"]
+    finally:
+        bot.stop()

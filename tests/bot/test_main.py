@@ -13,6 +13,7 @@ from pathlib import Path
 
 from coderank.jobs.scheduler import Jobs
 from tests.conftest import make_env, make_settings
+from tests.data_api_server import DataApiServer
 from tests.servers import free_port
 from tests.slack_server import SlackApiServer
 
@@ -59,3 +60,35 @@ def test_the_bot_serves_and_stops_cleanly_on_sigterm(tmp_path: Path, slack: Slac
     log = bot.stderr.read() if bot.stderr else ""
     assert "this process now runs the scheduled jobs" in log
     assert slack.token not in log
+
+
+def test_a_store_that_refuses_the_token_stops_start_up_with_one_line(
+    tmp_path: Path, slack: SlackApiServer
+) -> None:
+    astra = DataApiServer().start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                **make_env(tmp_path),
+                "SLACK_BOT_TOKEN": slack.token,
+                "SLACK_SIGNING_SECRET": "test-signing-secret",
+                "SLACK_API_URL": slack.api_url,
+                "STORE": "astra",
+                "ASTRA_DB_API_ENDPOINT": astra.endpoint,
+                "ASTRA_DB_APPLICATION_TOKEN": "AstraCS:wrong-secret-token",
+                "ASTRA_RETRY_BUDGET_S": "1",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        astra.stop()
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "ASTRA_DB_APPLICATION_TOKEN" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert "wrong-secret-token" not in done.stderr

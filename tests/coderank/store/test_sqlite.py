@@ -3,6 +3,7 @@ test_contract.py)."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 from pathlib import Path
@@ -63,3 +64,22 @@ def test_a_filter_field_is_never_spliced_into_sql(store: SQLiteStore) -> None:
     with pytest.raises(StoreError, match="cannot filter"):
         store.count(FEEDBACK, {"x') OR 1=1 --": 1})
     assert store.count(FEEDBACK) == 1
+
+
+def open_files(path: Path) -> int:
+    """File descriptors of this process open on ``path``."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if str(fd.resolve()) == str(path.resolve()))
+
+
+def test_short_lived_threads_do_not_leak_connections(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db")
+    for i in range(40):  # as LangGraph runs each comparison's nodes on new threads
+        t = threading.Thread(target=store.upsert, args=(FEEDBACK, vote(f"c{i}", "a", "A")))
+        t.start()
+        t.join()
+    gc.collect()
+    assert store.count(FEEDBACK) == 40
+    assert open_files(tmp_path / "store.db") <= 2  # this thread's connection, not 41
+    store.close()
+    assert open_files(tmp_path / "store.db") == 0
