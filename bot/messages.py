@@ -33,6 +33,10 @@ FINETUNE_FAILED = "*Fine-tune failed:* {error}. Nothing was promoted."
 DIGEST_POSTING = "Posting the CodeRank digest in <#{channel}>…"
 DIGEST_POSTED = "The CodeRank digest is posted in <#{channel}>."
 STATS_WORKING = "Working out CodeRank's figures…"
+STATUS_WORKING = "Looking up CodeRank's status…"
+STATUS = (
+    "*CodeRank status*\nReranker in use: `{model}`\nStored: {counts}\n*Last fine-tunes*\n{runs}"
+)
 NOT_ADMIN = "Only CodeRank admins (CODERANK_ADMINS) can use `/coderank-admin`."
 NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me with `/invite @CodeRank` and try again."

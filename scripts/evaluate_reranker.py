@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coderank.cli import day
 from coderank.config import from_env
 from coderank.errors import CoderankError
-from coderank.evaluation.report import evaluate_store, format_report
+from coderank.evaluation.report import compare_store, evaluate_store, format_report
 from coderank.store import open_store
 
 
@@ -33,17 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = from_env()
         store = open_store(settings)
-        reranker = None
-        if args.model is not None:
-            from coderank.reranker.cross_encoder import CrossEncoderReranker
+        if args.model is None:
+            print(format_report(evaluate_store(store, since=args.since, until=args.until)))
+            return 0
+        from coderank.reranker.cross_encoder import CrossEncoderReranker
 
-            path = str(args.model.resolve())
-            reranker = CrossEncoderReranker(path, model_id=path)
-        report = evaluate_store(store, since=args.since, until=args.until, reranker=reranker)
+        path = str(args.model.resolve())
+        reranker = CrossEncoderReranker(path, model_id=path)
+        stored, rescored = compare_store(store, reranker, since=args.since, until=args.until)
     except CoderankError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(format_report(report))
+    print("== the stored scores ==")
+    print(format_report(stored))
+    print(f"\n== the same pairs scored by {path} ==")
+    print(format_report(rescored))
     return 0
 
 

@@ -109,6 +109,17 @@ def stats_reply(services: BotServices) -> dict[str, Any]:
     return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
 
 
+def status_reply(services: BotServices) -> dict[str, Any]:
+    """The ephemeral ``/coderank-admin status``: the model in use, the store, the last runs."""
+    counts = ", ".join(f"{name}: {services.store.count(name)}" for name in COLLECTIONS)
+    text = messages.STATUS.format(
+        model=services.reranker_model,
+        counts=counts,
+        runs=runs_text(last_runs(services.store)),
+    )
+    return {"text": text, "response_type": "ephemeral"}
+
+
 def register(app: App, services: BotServices) -> None:
     @app.command("/coderank")
     def coderank(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -181,10 +192,5 @@ def register(app: App, services: BotServices) -> None:
         if verb != "status":
             ack(text=messages.ADMIN_USAGE)
             return
-        counts = ", ".join(f"{name}: {services.store.count(name)}" for name in COLLECTIONS)
-        model = services.reranker_model
-        runs = runs_text(last_runs(services.store))
-        ack(
-            text=f"*CodeRank status*\nReranker in use: `{model}`\nStored: {counts}\n"
-            f"*Last fine-tunes*\n{runs}"
-        )
+        ack(text=messages.STATUS_WORKING)  # counting a large Astra store can take seconds
+        in_background(services, respond, lambda: respond(**status_reply(services)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -51,30 +52,31 @@ def in_window(
 
 
 def rescore(pairs: list[JudgedPair], store: Store, reranker: Reranker) -> list[JudgedPair]:
-    """The same pairs scored by another reranker, from the stored problems and answers."""
+    """The pairs whose two answers are stored, scored again by ``reranker`` (new objects: the
+    given pairs keep their stored scores). Pairs with a missing answer are left out."""
+    rescored = []
     for pair in pairs:
         a = store.get(RESPONSES, doc_id(pair.comparison_id, pair.agent_a))
         b = store.get(RESPONSES, doc_id(pair.comparison_id, pair.agent_b))
         if a is None or b is None:
             continue
-        pair.score_a, pair.score_b = reranker.score(a["problem"], [a["text"], b["text"]])
-        pair.model = reranker.model_id
-    return pairs
+        again = copy.copy(pair)
+        again.score_a, again.score_b = reranker.score(a["problem"], [a["text"], b["text"]])
+        again.model = reranker.model_id
+        rescored.append(again)
+    return rescored
 
 
-def evaluate(
-    feedback: Iterable[Mapping[str, Any]],
+def report_of(
+    pairs: list[JudgedPair],
     *,
     since: str | None = None,
     until: str | None = None,
     now: datetime | None = None,
     kind: str = "evaluation",
-    rescored: tuple[Store, Reranker] | None = None,
+    rescored_with: str | None = None,
 ) -> EvalReport:
-    """Evaluate the votes in ``[since, until)``; optionally re-scored by another reranker."""
-    pairs = judged_pairs(in_window(feedback, since, until))
-    if rescored is not None:
-        pairs = rescore(pairs, *rescored)
+    """Every figure over ``pairs``."""
     created = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     return EvalReport(
         since=since,
@@ -85,20 +87,51 @@ def evaluate(
         standings=standings(pairs),
         habits=voting_habits(pairs),
         kind=kind,
-        rescored_with=rescored[1].model_id if rescored else None,
+        rescored_with=rescored_with,
     )
+
+
+def evaluate(
+    feedback: Iterable[Mapping[str, Any]],
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    now: datetime | None = None,
+    kind: str = "evaluation",
+) -> EvalReport:
+    """Evaluate the votes in ``[since, until)``."""
+    pairs = judged_pairs(in_window(feedback, since, until))
+    return report_of(pairs, since=since, until=until, now=now, kind=kind)
 
 
 def evaluate_store(store: Store, **options: Any) -> EvalReport:
     """Evaluate from the store's feedback (streamed) and store the run in evaluation_results."""
-    rescore_with = options.pop("reranker", None)
-    report = evaluate(
-        store.find(FEEDBACK),
-        rescored=(store, rescore_with) if rescore_with is not None else None,
-        **options,
-    )
+    report = evaluate(store.find(FEEDBACK), **options)
     store.upsert(EVALUATION_RESULTS, report.to_document())
     return report
+
+
+def compare_store(
+    store: Store,
+    reranker: Reranker,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    now: datetime | None = None,
+) -> tuple[EvalReport, EvalReport]:
+    """The stored scores and ``reranker``'s scores on the same pairs (those whose answers are
+    stored); both runs are stored in evaluation_results."""
+    pairs = judged_pairs(in_window(store.find(FEEDBACK), since, until))
+    again = rescore(pairs, store, reranker)
+    kept = {p.comparison_id for p in again}
+    shared = [p for p in pairs if p.comparison_id in kept]
+    stored = report_of(shared, since=since, until=until, now=now)
+    other = report_of(
+        again, since=since, until=until, now=now, kind="rescored", rescored_with=reranker.model_id
+    )
+    for report in (stored, other):
+        store.upsert(EVALUATION_RESULTS, report.to_document())
+    return stored, other
 
 
 def format_estimate(e: Estimate, *, percent: bool = False, digits: int = 3) -> str:

