@@ -55,5 +55,8 @@ CLOSED_BY = "Voting closed by <@{user}>."
 CLOSED_BY_QUORUM = "Voting closed: enough people voted."
 CLOSED_BY_TIME = "Voting closed: its voting window ended."
 GENERATION_FAILED = "Sorry, this comparison could not be made: {error}."
+CANCELLED_BY_RESTART = (
+    "CodeRank was restarted before this request's turn came; please ask again with `/coderank`"
+)
 SOMETHING_WENT_WRONG = "Sorry, something went wrong: {error}"
 CHOICE_LABELS = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}

@@ -151,10 +151,18 @@ def register(app: App, services: BotServices) -> None:
                 return
             raise
         ts = posted["ts"]
+
+        def cancelled() -> None:  # the bot stopped before this request's turn came
+            text, blocks = failed_message(
+                requester=user, problem=problem, error=messages.CANCELLED_BY_RESTART
+            )
+            services.updater.push(channel, ts, text=text, blocks=blocks, final=True)
+
         _, ahead = services.pool.submit(
             lambda: run_comparison(
                 services, comparison_id=cid, problem=problem, requester=user, channel=channel, ts=ts
-            )
+            ),
+            on_cancel=cancelled,
         )
         if ahead:
             respond(text=messages.QUEUED.format(ahead=ahead), response_type="ephemeral")

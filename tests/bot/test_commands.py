@@ -130,3 +130,18 @@ def test_a_comparison_that_fails_says_so_in_its_message(
         assert "cannot load the reranker from 'broken-model'" in failed[0]["text"]
     finally:
         bot.stop()
+
+
+def test_requests_still_queued_at_shutdown_are_told_to_ask_again(
+    tmp_path: Path, slack: SlackApiServer
+) -> None:
+    bot = start_bot(tmp_path, slack, agents=slow_agents(4), env={"GEN_WORKERS": "1"})
+    try:
+        for i in range(3):
+            bot.send.command(f"Write a function f{i}(n) that returns n")
+        slack.wait_for(lambda: len(slack.calls_of("chat.postMessage")) == 3)
+    finally:
+        bot.stop()  # the running one finishes; the two queued behind it are not silently dropped
+    texts = [m["text"] or "" for m in slack.messages.values()]
+    assert sum("Which answer is better" in t for t in texts) == 1
+    assert sum("restarted before this request's turn came" in t for t in texts) == 2
