@@ -13,7 +13,7 @@ from coderank.evaluation.metrics import Agreement, Estimate, agreement
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.preferences import AgentStanding, VotingHabits, standings, voting_habits
 from coderank.reranker.base import Reranker
-from coderank.store import EVALUATION_RESULTS, FEEDBACK, RESPONSES, Store, doc_id
+from coderank.store import EVALUATION_RESULTS, FEEDBACK, RESPONSES, Store, doc_id, window
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,8 @@ def evaluate(
 
 def evaluate_store(store: Store, **options: Any) -> EvalReport:
     """Evaluate from the store's feedback (streamed) and store the run in evaluation_results."""
-    report = evaluate(store.find(FEEDBACK), **options)
+    votes = store.find(FEEDBACK, window("created_at", options.get("since"), options.get("until")))
+    report = evaluate(votes, **options)
     store.upsert(EVALUATION_RESULTS, report.to_document())
     return report
 
@@ -121,7 +122,8 @@ def compare_store(
 ) -> tuple[EvalReport, EvalReport]:
     """The stored scores and ``reranker``'s scores on the same pairs (those whose answers are
     stored); both runs are stored in evaluation_results."""
-    pairs = judged_pairs(in_window(store.find(FEEDBACK), since, until))
+    votes = store.find(FEEDBACK, window("created_at", since, until))
+    pairs = judged_pairs(in_window(votes, since, until))
     again = rescore(pairs, store, reranker)
     kept = {p.comparison_id for p in again}
     shared = [p for p in pairs if p.comparison_id in kept]

@@ -81,5 +81,5 @@ def run_finetune(
 
 def last_runs(store: Store, *, limit: int = 3) -> list[dict[str, Any]]:
     """The most recent fine-tune runs, newest first."""
-    runs = [d for d in store.find(EVALUATION_RESULTS) if d.get("kind") == FINETUNE_KIND]
+    runs = list(store.find(EVALUATION_RESULTS, {"kind": FINETUNE_KIND}))
     return sorted(runs, key=lambda d: str(d.get("created_at")), reverse=True)[:limit]

@@ -14,6 +14,7 @@ from coderank.store.base import (
     Document,
     Store,
     doc_id,
+    window,
 )
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ __all__ = [
     "Store",
     "doc_id",
     "open_store",
+    "window",
 ]
 
 

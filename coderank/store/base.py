@@ -11,12 +11,13 @@ RERANKER_SCORES = "reranker_scores"
 EVALUATION_RESULTS = "evaluation_results"
 COLLECTIONS = (RESPONSES, FEEDBACK, RERANKER_SCORES, EVALUATION_RESULTS)
 
-# The fields each collection is queried by: every store indexes these, and only these.
+# The fields each collection is queried by (a comparison's documents, a time window of votes,
+# the runs of one kind): every store indexes these, and only these.
 INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
-    RESPONSES: ("comparison_id", "agent"),
-    FEEDBACK: ("comparison_id", "user", "created_at"),
-    RERANKER_SCORES: ("comparison_id", "model_id"),
-    EVALUATION_RESULTS: ("created_at",),
+    RESPONSES: ("comparison_id",),
+    FEEDBACK: ("comparison_id", "created_at"),
+    RERANKER_SCORES: ("comparison_id",),
+    EVALUATION_RESULTS: ("kind", "created_at"),
 }
 
 Document = dict[str, Any]
@@ -26,7 +27,8 @@ class Store(Protocol):
     """Where responses, votes, scores and evaluation results live.
 
     Every document has a deterministic ``_id``; ``upsert`` replaces the document with that id, so
-    a retried write never duplicates. Filters are equality on top-level fields.
+    a retried write never duplicates. Filters are on ``_id`` and the indexed top-level fields:
+    equality, or a range ``{"$gte": low, "$lt": high}`` (either bound may be left out).
     """
 
     def upsert(self, collection: str, doc: Mapping[str, Any]) -> None:
@@ -61,6 +63,13 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def window(field: str, since: str | None, until: str | None) -> dict[str, Any]:
+    """A filter for ``since <= field < until`` (ISO 8601 strings sort in time order); empty when
+    both are None."""
+    bounds = {op: v for op, v in (("$gte", since), ("$lt", until)) if v is not None}
+    return {field: bounds} if bounds else {}
 
 
 def doc_id(*parts: str) -> str:

@@ -25,23 +25,34 @@ def _collection(name: str) -> str:
     return name
 
 
+_RANGES = {"$gte": ">=", "$lt": "<"}
+
+
 def _where(collection: str, filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
-    """SQL for an equality ``filter``. Only ``_id`` and the indexed fields may be filtered on,
-    as in Astra, so a query that works here works there too."""
+    """SQL for a ``filter``: equality, or a ``{"$gte": a, "$lt": b}`` range. Only ``_id`` and the
+    indexed fields may be filtered on, as in Astra, so a query that works here works there too."""
     if not filter:
         return "", []
     clauses, params = [], []
     for key, value in filter.items():
         if key == "_id":
-            clauses.append("id = ?")
+            column = "id"
         elif key in INDEXED_FIELDS[collection] and _FIELD.match(key):
-            clauses.append(f"json_extract(doc, '$.{key}') = ?")
+            column = f"json_extract(doc, '$.{key}')"
         else:
             raise StoreError(
                 f"cannot filter {collection} on {key!r}: filterable fields are _id, "
                 + ", ".join(INDEXED_FIELDS[collection])
             )
-        params.append(value)
+        if isinstance(value, Mapping):
+            if not value or set(value) - set(_RANGES):
+                raise StoreError(f"cannot filter {collection} on {key!r}: {dict(value)!r}")
+            for op, bound in value.items():
+                clauses.append(f"{column} {_RANGES[op]} ?")
+                params.append(bound)
+        else:
+            clauses.append(f"{column} = ?")
+            params.append(value)
     return " AND " + " AND ".join(clauses), params
 
 

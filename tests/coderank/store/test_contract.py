@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coderank.errors import StoreError
-from coderank.store import COLLECTIONS, FEEDBACK, RESPONSES, Store, doc_id
+from coderank.store import COLLECTIONS, FEEDBACK, RESPONSES, Store, doc_id, window
 from coderank.store.astra import AstraStore
 from coderank.store.sqlite import SQLiteStore
 from tests.data_api_server import DataApiServer
@@ -76,7 +76,7 @@ def test_find_and_count_by_indexed_fields(open_store: OpenStore) -> None:
     )
     assert store.count(FEEDBACK, {"comparison_id": "c1"}) == 2
     assert {d["user"] for d in store.find(FEEDBACK, {"comparison_id": "c1"})} == {"a", "b"}
-    assert [d["choice"] for d in store.find(FEEDBACK, {"comparison_id": "c2", "user": "a"})] == [
+    assert [d["choice"] for d in store.find(FEEDBACK, {"comparison_id": "c2", "_id": "c2:a"})] == [
         "tie"
     ]
     assert [d["_id"] for d in store.find(FEEDBACK, {"_id": "c1:b"})] == ["c1:b"]
@@ -115,3 +115,19 @@ def test_bad_input_is_refused_and_changes_nothing(open_store: OpenStore) -> None
     with pytest.raises(StoreError):
         store.count(FEEDBACK, {"choice": "A"})  # not an indexed field, in either store
     assert all(store.count(c) == 0 for c in COLLECTIONS)
+
+
+def test_a_time_window_filters_on_the_server(open_store: OpenStore) -> None:
+    store = open_store()
+    store.upsert_many(
+        FEEDBACK,
+        [
+            {**vote(f"c{day}", "a", "A"), "created_at": f"2026-11-{day:02d}T10:00:00+00:00"}
+            for day in range(10, 20)
+        ],
+    )
+    week = window("created_at", "2026-11-12", "2026-11-15")
+    assert sorted(d["comparison_id"] for d in store.find(FEEDBACK, week)) == ["c12", "c13", "c14"]
+    assert store.count(FEEDBACK, window("created_at", "2026-11-18", None)) == 2
+    assert store.count(FEEDBACK, window("created_at", None, "2026-11-11")) == 1
+    assert window("created_at", None, None) == {}
