@@ -12,6 +12,7 @@ from slack_bolt.error import BoltError
 from bot import config as slack_config
 from bot.app import build_client, create_app
 from bot.jobs import start_jobs
+from bot.listeners.commands import resume_pending
 from bot.services import build_bot_services
 from coderank import config as core_config
 from coderank.errors import CoderankError, ConfigError
@@ -56,6 +57,9 @@ def main() -> int:
         services.close()
         core.close()
         return 2
+    resumed = resume_pending(services)
+    if resumed:
+        log.info("resumed %d comparison(s) asked for before the restart", resumed)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if slack.app_token:

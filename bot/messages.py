@@ -55,8 +55,7 @@ CLOSED_BY = "Voting closed by <@{user}>."
 CLOSED_BY_QUORUM = "Voting closed: enough people voted."
 CLOSED_BY_TIME = "Voting closed: its voting window ended."
 GENERATION_FAILED = "Sorry, this comparison could not be made: {error}."
-CANCELLED_BY_RESTART = (
-    "CodeRank was restarted before this request's turn came; please ask again with `/coderank`"
-)
+PAUSED_BY_RESTART = "CodeRank is restarting; this request will continue when it is back."
+RESUMED_AFTER_RESTART = "Resumed after CodeRank restarted: generating 3 answers…"
 SOMETHING_WENT_WRONG = "Sorry, something went wrong: {error}"
 CHOICE_LABELS = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}

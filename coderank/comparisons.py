@@ -83,8 +83,10 @@ class Comparisons:
     ) -> dict[str, Any]:
         """Run the agents, score, choose the pair, and stop at the vote. Returns the state.
 
-        Starting a ``comparison_id`` that already exists returns its state and runs nothing.
-        ``surface`` is kept with the comparison for its adapter (e.g. Slack channel and message).
+        Starting a ``comparison_id`` that already exists returns its state and runs nothing, unless
+        its run was cut off part-way (the process stopped): then it continues from the last
+        checkpoint, without running again the agents that had finished. ``surface`` is kept with
+        the comparison for its adapter (e.g. Slack channel and message).
 
         Raises:
             InvalidProblemError: before anything runs or is stored.
@@ -101,11 +103,15 @@ class Comparisons:
             "created_at": now_iso(),
         }
         with self.locks.hold(cid):
-            if comparison_id and self.graph.get_state(self._config(cid)).values:
-                # A retried start (e.g. a redelivered request) must not run the agents again.
-                return self._started(cid)
+            graph_input: dict[str, Any] | None = initial
+            snapshot = self.graph.get_state(self._config(cid)) if comparison_id else None
+            if snapshot is not None and snapshot.values:
+                if snapshot.interrupts or not snapshot.next:
+                    # Waiting for votes, closed, or failed: a retried start runs nothing again.
+                    return self._started(cid)
+                graph_input = None  # LangGraph continues the thread from its checkpoint
             for update in self.graph.stream(
-                initial, self._config(cid), stream_mode="updates", durability="sync"
+                graph_input, self._config(cid), stream_mode="updates", durability="sync"
             ):
                 for node, value in update.items():
                     if on_progress is not None and node != "__interrupt__":

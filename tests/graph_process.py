@@ -1,5 +1,6 @@
-"""Run as ``python -m tests.graph_process start|vote ENV_JSON [CID]`` to use a comparison from a
-separate process, with the same scripted agents as the in-process tests."""
+"""Run as ``python -m tests.graph_process start|vote|start-slow ENV_JSON [CID]`` to use a
+comparison from a separate process, with the same scripted agents as the in-process tests
+(``start-slow``: the Concise Fixer answers at once, the other two take a minute)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import sys
 
 from coderank.config import from_env
 from coderank.services import build_services
-from tests.fakes import LengthReranker, fake_agents
+from tests.fakes import LengthReranker, fake_agents, slow_agents
 
 
 def main(argv: list[str]) -> None:
     command, env = argv[0], json.loads(argv[1])
     settings = from_env(env, env_file=None)
-    services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())
+    agents = slow_agents(0, 60, 60) if command == "start-slow" else fake_agents()
+    services = build_services(settings, agents=agents, reranker=LengthReranker())
     try:
-        if command == "start":
+        if command == "start-slow":
+            services.comparisons.start(
+                "Write f", requester="alice", source="t", comparison_id=argv[2]
+            )
+        elif command == "start":
             state = services.comparisons.start("Write f", requester="alice", source="test")
             print(state["comparison_id"])
         else:

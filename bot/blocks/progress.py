@@ -15,14 +15,20 @@ PROBLEM_LIMIT = 2500
 
 
 def progress_message(
-    *, requester: str, problem: str, finished: Mapping[str, bool], queued_ahead: int = 0
+    *,
+    requester: str,
+    problem: str,
+    finished: Mapping[str, bool],
+    queued_ahead: int = 0,
+    status: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """``finished`` maps agent -> True (answered) / False (failed); agents not in it are working."""
-    if queued_ahead:
+    """``finished`` maps agent -> True (answered) / False (failed); agents not in it are working.
+    ``status`` replaces the line that says what is happening."""
+    if status is None and queued_ahead:
         status = f"Queued: number {queued_ahead} in the queue. {messages.GENERATING}"
-    elif len(finished) == len(AGENTS):
+    elif status is None and len(finished) == len(AGENTS):
         status = "All agents finished; scoring and choosing two answers…"
-    else:
+    elif status is None:
         status = messages.GENERATING.capitalize()
     marks = " · ".join(
         f"{'✅' if finished[a] else '❌'} {LABELS[a]}" if a in finished else f"⏳ {LABELS[a]}"

@@ -45,6 +45,15 @@ def run_comparison(
     ts: str,
 ) -> None:
     """Generate, score and pair (on a pool worker), updating the channel message as it goes."""
+    try:
+        _generate(services, comparison_id, problem, requester, channel, ts)
+    finally:
+        services.ledger.finish(comparison_id)  # shown: the pair, or why there is none
+
+
+def _generate(
+    services: BotServices, comparison_id: str, problem: str, requester: str, channel: str, ts: str
+) -> None:
     finished: dict[str, bool] = {}
 
     def on_progress(node: str, update: dict[str, Any]) -> None:
@@ -120,6 +129,48 @@ def status_reply(services: BotServices) -> dict[str, Any]:
     return {"text": text, "response_type": "ephemeral"}
 
 
+def submit_generation(services: BotServices, request: dict[str, str]) -> int:
+    """Queue one comparison's generation (``request``: comparison_id, problem, requester, channel,
+    ts); returns its place in the queue (0: it starts now). If the bot stops before its turn, its
+    message says so and the next start resumes it (:func:`resume_pending`)."""
+
+    def paused() -> None:
+        text, blocks = progress_message(
+            requester=request["requester"],
+            problem=request["problem"],
+            finished={},
+            status=messages.PAUSED_BY_RESTART,
+        )
+        services.updater.push(request["channel"], request["ts"], text=text, blocks=blocks)
+
+    try:
+        _, ahead = services.pool.submit(
+            lambda: run_comparison(services, **request), on_cancel=paused
+        )
+    except RuntimeError:  # the bot is shutting down: the request stays pending for the restart
+        paused()
+        return 0
+    return ahead
+
+
+def resume_pending(services: BotServices) -> int:
+    """At start-up: generate the comparisons asked for before a restart (or a crash) whose
+    generation never ended. A run cut off part-way continues from its checkpoint. Returns how
+    many were resumed."""
+    pending = services.ledger.pending()
+    for cid, request in pending:
+        log.info("resuming comparison %s after a restart", cid)
+        text, blocks = progress_message(
+            requester=request["requester"],
+            problem=request["problem"],
+            finished={},
+            status=messages.RESUMED_AFTER_RESTART,
+        )
+        services.updater.push(request["channel"], request["ts"], text=text, blocks=blocks)
+        submit_generation(services, request)
+    return len(pending)
+
+
 def register(app: App, services: BotServices) -> None:
     @app.command("/coderank")
     def coderank(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -150,20 +201,16 @@ def register(app: App, services: BotServices) -> None:
                 respond(text=messages.NOT_IN_CHANNEL, response_type="ephemeral")
                 return
             raise
-        ts = posted["ts"]
-
-        def cancelled() -> None:  # the bot stopped before this request's turn came
-            text, blocks = failed_message(
-                requester=user, problem=problem, error=messages.CANCELLED_BY_RESTART
-            )
-            services.updater.push(channel, ts, text=text, blocks=blocks, final=True)
-
-        _, ahead = services.pool.submit(
-            lambda: run_comparison(
-                services, comparison_id=cid, problem=problem, requester=user, channel=channel, ts=ts
-            ),
-            on_cancel=cancelled,
-        )
+        request = {
+            "comparison_id": cid,
+            "problem": problem,
+            "requester": user,
+            "channel": channel,
+            "ts": posted["ts"],
+        }
+        services.ledger.add_pending(cid, request)  # until its message shows the pair or a failure
+        ahead = submit_generation(services, request)
+        ts = request["ts"]
         if ahead:
             respond(text=messages.QUEUED.format(ahead=ahead), response_type="ephemeral")
             text, blocks = progress_message(

@@ -16,6 +16,7 @@ from bot import config as slack_config
 from bot.app import build_client, create_app
 from bot.http import make_server
 from bot.jobs import start_jobs
+from bot.listeners.commands import resume_pending
 from bot.services import BotServices, build_bot_services
 from coderank.services import LiveReranker, Services, build_services
 from tests.conftest import make_settings
@@ -83,12 +84,23 @@ def start_bot(
     app = create_app(slack_settings, services, client=client)
     if jobs:
         start_jobs(settings, services, client)
+    resume_pending(services)  # as python -m bot does at start-up
     server = make_server(app, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:
+            if not stopping.is_set():  # only the select() on the socket stop() just closed
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}"
 
     def stop() -> None:
+        stopping.set()
         server.close()
         thread.join(timeout=5)
         services.close()

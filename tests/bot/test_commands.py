@@ -132,16 +132,29 @@ def test_a_comparison_that_fails_says_so_in_its_message(
         bot.stop()
 
 
-def test_requests_still_queued_at_shutdown_are_told_to_ask_again(
+def test_requests_queued_at_a_restart_are_generated_after_it(
     tmp_path: Path, slack: SlackApiServer
 ) -> None:
     bot = start_bot(tmp_path, slack, agents=slow_agents(4), env={"GEN_WORKERS": "1"})
     try:
         for i in range(3):
             bot.send.command(f"Write a function f{i}(n) that returns n")
-        slack.wait_for(lambda: len(slack.calls_of("chat.postMessage")) == 3)
+        # The two behind the first are told they are queued once they are in the queue.
+        slack.wait_for(lambda: len([r for r in slack.responses if "queued" in r["text"]]) == 2)
     finally:
-        bot.stop()  # the running one finishes; the two queued behind it are not silently dropped
+        bot.stop()  # the running one finishes; the two queued behind it wait for the restart
     texts = [m["text"] or "" for m in slack.messages.values()]
     assert sum("Which answer is better" in t for t in texts) == 1
-    assert sum("restarted before this request's turn came" in t for t in texts) == 2
+    assert sum("will continue when it is back" in t for t in texts) == 2
+
+    again = start_bot(tmp_path, slack, agents=slow_agents(0.1))
+    try:
+        slack.wait_for(
+            lambda: all(
+                "Which answer is better" in (m["text"] or "") for m in slack.messages.values()
+            )
+        )
+        assert len(slack.messages) == 3  # the same three messages, no new ones
+        assert again.services.ledger.pending() == []
+    finally:
+        again.stop()

@@ -7,7 +7,9 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langgraph.types import Command
@@ -22,6 +24,7 @@ from coderank.errors import (
 )
 from coderank.services import Services, build_services
 from coderank.store import COLLECTIONS, FEEDBACK, RERANKER_SCORES, RESPONSES
+from coderank.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, make_env, make_settings
 from tests.fakes import LengthReranker, fake_agents
 
@@ -230,3 +233,53 @@ def test_a_comparison_started_in_one_process_takes_votes_in_another(tmp_path: Pa
     env = json.dumps(make_env(tmp_path, VOTE_QUORUM="0"))
     cid = in_another_process("start", env)
     assert json.loads(in_another_process("vote", env, cid)) == {"voters": 1, "outcome": "B"}
+
+
+class Counting:
+    """Counts the calls of an agent."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent, self.calls = agent, 0
+
+    def answer(self, problem: str) -> Any:
+        self.calls += 1
+        return self.agent.answer(problem)
+
+
+def test_a_run_cut_off_by_a_killed_process_continues_from_its_checkpoint(tmp_path: Path) -> None:
+    env = make_env(tmp_path, VOTE_QUORUM="0")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.graph_process", "start-slow", json.dumps(env), "ckill"],
+        cwd=ROOT,
+    )
+    settings = make_settings(tmp_path, VOTE_QUORUM="0")
+    store = SQLiteStore(settings.sqlite_path)
+    try:
+        deadline = time.monotonic() + 60
+        while store.count(RESPONSES, {"comparison_id": "ckill"}) < 1:  # the fast agent answered
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+        time.sleep(0.5)  # its checkpoint write lands right after the response is stored
+    finally:
+        process.kill()  # as a crash or an OOM kill would, mid-generation
+        process.wait()
+    agents = {name: Counting(agent) for name, agent in fake_agents().items()}
+    services = build_services(settings, agents=agents, reranker=LengthReranker(), store=store)
+    try:
+        state = services.comparisons.start(
+            "Write f", requester="alice", source="test", comparison_id="ckill"
+        )
+        assert (
+            state["pair"]
+            and services.comparisons.graph.get_state(
+                {"configurable": {"thread_id": "ckill"}}
+            ).interrupts
+        )
+        assert {name: a.calls for name, a in agents.items()} == {
+            "concise_fixer": 0,  # its answer from the killed process was kept
+            "explainer": 1,
+            "optimizer": 1,
+        }
+        assert store.count(RESPONSES, {"comparison_id": "ckill"}) == 3
+    finally:
+        services.close()
