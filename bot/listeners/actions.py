@@ -26,7 +26,7 @@ def show_state(services: BotServices, state: dict[str, Any], channel: str, ts: s
     closed = bool(state.get("closed"))
     text, blocks = results_message(state) if closed else vote_message(state)
     services.updater.push(channel, ts, text=text, blocks=blocks, final=closed)
-    if state.get("closed") and services.jobs is not None:
+    if closed and services.jobs is not None:
         services.jobs.cancel_close(state["comparison_id"])
 
 

@@ -129,19 +129,21 @@ def status_reply(services: BotServices) -> dict[str, Any]:
     return {"text": text, "response_type": "ephemeral"}
 
 
+def _show_status(services: BotServices, request: dict[str, str], status: str) -> None:
+    """Show ``status`` in a requested comparison's progress message."""
+    text, blocks = progress_message(
+        requester=request["requester"], problem=request["problem"], finished={}, status=status
+    )
+    services.updater.push(request["channel"], request["ts"], text=text, blocks=blocks)
+
+
 def submit_generation(services: BotServices, request: dict[str, str]) -> int:
     """Queue one comparison's generation (``request``: comparison_id, problem, requester, channel,
     ts); returns its place in the queue (0: it starts now). If the bot stops before its turn, its
     message says so and the next start resumes it (:func:`resume_pending`)."""
 
     def paused() -> None:
-        text, blocks = progress_message(
-            requester=request["requester"],
-            problem=request["problem"],
-            finished={},
-            status=messages.PAUSED_BY_RESTART,
-        )
-        services.updater.push(request["channel"], request["ts"], text=text, blocks=blocks)
+        _show_status(services, request, messages.PAUSED_BY_RESTART)
 
     try:
         _, ahead = services.pool.submit(
@@ -160,13 +162,7 @@ def resume_pending(services: BotServices) -> int:
     pending = services.ledger.pending()
     for cid, request in pending:
         log.info("resuming comparison %s after a restart", cid)
-        text, blocks = progress_message(
-            requester=request["requester"],
-            problem=request["problem"],
-            finished={},
-            status=messages.RESUMED_AFTER_RESTART,
-        )
-        services.updater.push(request["channel"], request["ts"], text=text, blocks=blocks)
+        _show_status(services, request, messages.RESUMED_AFTER_RESTART)
         submit_generation(services, request)
     return len(pending)
 

@@ -13,7 +13,15 @@ from coderank.evaluation.metrics import Agreement, Estimate, agreement
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.preferences import AgentStanding, VotingHabits, standings, voting_habits
 from coderank.reranker.base import Reranker
-from coderank.store import EVALUATION_RESULTS, FEEDBACK, RESPONSES, Store, doc_id, window
+from coderank.store import (
+    EVALUATION_RESULTS,
+    FEEDBACK,
+    RESPONSES,
+    Document,
+    Store,
+    doc_id,
+    window,
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,12 @@ def in_window(
         created = str(doc.get("created_at") or "")
         if (since is None or created >= since) and (until is None or created < until):
             yield doc
+
+
+def votes_between(store: Store, since: str | None, until: str | None) -> Iterator[Document]:
+    """The stored votes cast in ``[since, until)``, filtered by the store (``created_at`` is
+    indexed), streamed."""
+    return store.find(FEEDBACK, window("created_at", since, until))
 
 
 def rescore(pairs: list[JudgedPair], store: Store, reranker: Reranker) -> list[JudgedPair]:
@@ -106,7 +120,7 @@ def evaluate(
 
 def evaluate_store(store: Store, **options: Any) -> EvalReport:
     """Evaluate from the store's feedback (streamed) and store the run in evaluation_results."""
-    votes = store.find(FEEDBACK, window("created_at", options.get("since"), options.get("until")))
+    votes = votes_between(store, options.get("since"), options.get("until"))
     report = evaluate(votes, **options)
     store.upsert(EVALUATION_RESULTS, report.to_document())
     return report
@@ -122,8 +136,7 @@ def compare_store(
 ) -> tuple[EvalReport, EvalReport]:
     """The stored scores and ``reranker``'s scores on the same pairs (those whose answers are
     stored); both runs are stored in evaluation_results."""
-    votes = store.find(FEEDBACK, window("created_at", since, until))
-    pairs = judged_pairs(in_window(votes, since, until))
+    pairs = judged_pairs(votes_between(store, since, until))
     again = rescore(pairs, store, reranker)
     kept = {p.comparison_id for p in again}
     shared = [p for p in pairs if p.comparison_id in kept]

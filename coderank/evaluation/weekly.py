@@ -11,8 +11,8 @@ from typing import Any
 
 from coderank.evaluation.metrics import Estimate, agreement
 from coderank.evaluation.pairs import judged_pairs
-from coderank.evaluation.report import EvalReport, evaluate
-from coderank.store import EVALUATION_RESULTS, FEEDBACK, Store, window
+from coderank.evaluation.report import EvalReport, evaluate, votes_between
+from coderank.store import EVALUATION_RESULTS, Store
 
 WEEK = timedelta(days=7)
 DIGEST_KIND = "digest"
@@ -113,8 +113,6 @@ def digest_from_store(store: Store, *, now: datetime, weeks: int = 8) -> Digest:
     """Build the digest from the store's feedback and store this week's report as an
     evaluation run (kind ``"digest"``)."""
     since = bound(now - WEEK * max(weeks, 2))  # only the weeks shown are read
-    digest = build_digest(
-        store.find(FEEDBACK, window("created_at", since, None)), now=now, weeks=weeks
-    )
+    digest = build_digest(votes_between(store, since, None), now=now, weeks=weeks)
     store.upsert(EVALUATION_RESULTS, digest.this_week.to_document())
     return digest

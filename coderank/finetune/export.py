@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
-from coderank.evaluation.report import in_window
+from coderank.evaluation.report import votes_between
 from coderank.models import CHOICES
-from coderank.store import FEEDBACK, RESPONSES, Store, doc_id, window
+from coderank.store import RESPONSES, Store, doc_id
 
 
 @dataclass
@@ -74,8 +74,7 @@ def preference_lines(
 def export_pairs(store: Store, out: Path, *, since: str | None = None) -> ExportCount:
     """Write the decisive comparisons of votes cast since ``since`` to ``out`` (JSON Lines),
     through a temporary file, so a failed export leaves no half file."""
-    votes = store.find(FEEDBACK, window("created_at", since, None))
-    pairs = judged_pairs(in_window(votes, since, None))
+    pairs = judged_pairs(votes_between(store, since, None))
     count = ExportCount()
 
     def response(comparison_id: str, agent: str) -> dict[str, Any] | None:

@@ -53,8 +53,7 @@ def run_finetune(
 ) -> FineTuneRun:
     """Export every decisive vote, fine-tune the reranker in use on them into
     ``MODELS_DIR/reranker-ft/slack-<time>``, promote it if it beats the current one on the
-    held-out pairs,
-    and store the run in ``evaluation_results``.
+    held-out pairs, and store the run in ``evaluation_results``.
 
     Raises:
         FineTuneError: too few pairs (nothing is written but the export file).

@@ -61,6 +61,10 @@ def run_task(name: str, *args: str) -> None:
     task(*args)
 
 
+def _close_job_id(comparison_id: str) -> str:
+    return f"{CLOSE_TASK}:{comparison_id}"
+
+
 def digest_trigger(settings: Settings) -> CronTrigger:
     """The digest's cron trigger.
 
@@ -145,7 +149,7 @@ class Jobs:
             )
         self._engine = create_engine(settings.jobs_url)
         self._lease = Lease(
-            self._engine, owner or f"{uuid.uuid4().hex[:12]}", ttl_s=lease_s, clock=clock
+            self._engine, owner or uuid.uuid4().hex[:12], ttl_s=lease_s, clock=clock
         )
         self._scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self._engine)},
@@ -254,7 +258,7 @@ class Jobs:
             "date",
             run_date=at,
             args=[CLOSE_TASK, comparison_id],
-            id=f"{CLOSE_TASK}:{comparison_id}",
+            id=_close_job_id(comparison_id),
             name=f"close voting on {comparison_id}",
             replace_existing=True,
             misfire_grace_time=None,
@@ -263,10 +267,10 @@ class Jobs:
     def cancel_close(self, comparison_id: str) -> None:
         """Forget the deadline of a comparison closed otherwise (by hand or by quorum)."""
         with contextlib.suppress(JobLookupError):  # none, or it is firing right now
-            self._scheduler.remove_job(f"{CLOSE_TASK}:{comparison_id}")
+            self._scheduler.remove_job(_close_job_id(comparison_id))
 
     def close_deadline(self, comparison_id: str) -> datetime | None:
-        job = self._scheduler.get_job(f"{CLOSE_TASK}:{comparison_id}")
+        job = self._scheduler.get_job(_close_job_id(comparison_id))
         return job.next_run_time if job is not None else None
 
     def next_digest(self) -> datetime | None:

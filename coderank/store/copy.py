@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from coderank.store.base import COLLECTIONS, Document, Store
@@ -22,6 +22,18 @@ class CopyCount:
         return self.source == self.target
 
 
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """``docs`` in lists of ``size`` (the last may be shorter), read as they are needed."""
+    chunk: list[Document] = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def copy_store(
     source: Store,
     target: Store,
@@ -34,19 +46,10 @@ def copy_store(
     counts = []
     for name in COLLECTIONS:
         copied = 0
-        pending: list[Document] = []
-        for doc in source.find(name):
-            pending.append(doc)
-            if len(pending) == batch:
-                target.upsert_many(name, list(pending))
-                copied += len(pending)
-                if on_batch:
-                    on_batch(name, len(pending))
-                pending.clear()
-        if pending:
-            target.upsert_many(name, pending)
-            copied += len(pending)
+        for chunk in _batches(source.find(name), batch):
+            target.upsert_many(name, chunk)
+            copied += len(chunk)
             if on_batch:
-                on_batch(name, len(pending))
+                on_batch(name, len(chunk))
         counts.append(CopyCount(name, copied, source.count(name), target.count(name)))
     return counts

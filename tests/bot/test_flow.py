@@ -28,6 +28,14 @@ def text_of(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def closed_message(bot: RunningBot, ts: str, channel: str = "C0GENERAL") -> dict[str, Any]:
+    """Wait until the comparison's message shows that voting closed; returns it."""
+    messages = bot.slack.messages
+    return bot.slack.wait_for(
+        lambda: "Voting closed" in text_of(messages[(channel, ts)]) and messages[(channel, ts)]
+    )
+
+
 def test_command_to_closed_vote(bot: RunningBot) -> None:
     slack = bot.slack
     acked = bot.send.command("Write a function f(n) that returns n")
@@ -65,12 +73,7 @@ def test_command_to_closed_vote(bot: RunningBot) -> None:
     assert refusal["text"] == "Only <@U0ALICE> (who asked) or a CodeRank admin can close voting."
 
     bot.send.click(ids.CLOSE_VOTING, cid, user="U0ALICE", channel="C0GENERAL", message_ts=ts)
-    closed = slack.wait_for(
-        lambda: (
-            "Voting closed" in text_of(slack.messages[("C0GENERAL", ts)])
-            and slack.messages[("C0GENERAL", ts)]
-        )
-    )
+    closed = closed_message(bot, ts)
     shown = text_of(closed)
     assert "Answer A was written by *" in shown
     assert "*Outcome:* Answer A is better (A: 1 · B: 0 · Tie: 0 · Both bad: 0; 1 voter)" in shown

@@ -12,9 +12,10 @@ import pytest
 import time_machine
 
 from bot import ids
+from coderank.jobs.scheduler import Jobs
 from coderank.store import EVALUATION_RESULTS, FEEDBACK
 from tests.bot.conftest import RunningBot, start_bot
-from tests.bot.test_flow import text_of
+from tests.bot.test_flow import closed_message, text_of
 from tests.slack_server import SlackApiServer
 
 SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -31,16 +32,22 @@ def vote_and_wait(bot: RunningBot, cid: str, ts: str, user: str, action: str) ->
     bot.slack.wait_for(lambda: bot.slack.responses_to(user))
 
 
+def open_vote_with_deadline(bot: RunningBot) -> tuple[str, str, Jobs]:
+    """Ask for a comparison and wait until its vote message is up and its deadline scheduled."""
+    bot.send.command("Write a function f(n) that returns n")
+    cid, ts, _ = bot.vote_message()
+    jobs = bot.services.jobs
+    assert jobs is not None
+    bot.slack.wait_for(lambda: jobs.close_deadline(cid))
+    return cid, ts, jobs
+
+
 def test_voting_closes_by_itself_when_its_window_ends(
     tmp_path: Path, slack: SlackApiServer, clock: time_machine.Traveller
 ) -> None:
     bot = start_bot(tmp_path, slack, env={"VOTE_WINDOW_HOURS": "2"}, jobs=True)
     try:
-        bot.send.command("Write a function f(n) that returns n")
-        cid, ts, _ = bot.vote_message()
-        jobs = bot.services.jobs
-        assert jobs is not None
-        slack.wait_for(lambda: jobs.close_deadline(cid))
+        cid, ts, jobs = open_vote_with_deadline(bot)
         deadline = jobs.close_deadline(cid)
         assert deadline is not None
         assert timedelta(hours=2) <= deadline - SUNDAY_NOON < timedelta(hours=2, minutes=1)
@@ -52,13 +59,7 @@ def test_voting_closes_by_itself_when_its_window_ends(
 
         clock.move_to(SUNDAY_NOON + timedelta(hours=2, minutes=2))
         jobs.tick()
-        closed = slack.wait_for(
-            lambda: (
-                "Voting closed" in text_of(slack.messages[("C0GENERAL", ts)])
-                and slack.messages[("C0GENERAL", ts)]
-            )
-        )
-        shown = text_of(closed)
+        shown = text_of(closed_message(bot, ts))
         assert "Voting closed: its voting window ended." in shown
         assert "*Outcome:* Answer B is better" in shown
         assert bot.core.comparisons.state(cid)["closed"] is True
@@ -76,21 +77,10 @@ def test_closing_by_hand_drops_the_deadline(
 ) -> None:
     bot = start_bot(tmp_path, slack, env={"VOTE_WINDOW_HOURS": "2"}, jobs=True)
     try:
-        bot.send.command("Write a function f(n) that returns n")
-        cid, ts, _ = bot.vote_message()
-        jobs = bot.services.jobs
-        assert jobs is not None
-        slack.wait_for(lambda: jobs.close_deadline(cid))
+        cid, ts, jobs = open_vote_with_deadline(bot)
         bot.send.click(ids.CLOSE_VOTING, cid, user="U0ALICE", channel="C0GENERAL", message_ts=ts)
         slack.wait_for(lambda: jobs.close_deadline(cid) is None)
-        assert "Voting closed by <@U0ALICE>." in text_of(
-            slack.wait_for(
-                lambda: (
-                    "Voting closed" in text_of(slack.messages[("C0GENERAL", ts)])
-                    and slack.messages[("C0GENERAL", ts)]
-                )
-            )
-        )
+        assert "Voting closed by <@U0ALICE>." in text_of(closed_message(bot, ts))
     finally:
         bot.stop()
 
