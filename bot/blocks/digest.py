@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.text import SECTION_LIMIT, cut, escape
 from coderank.agents.prompts import LABELS
-from coderank.evaluation.metrics import MIN_DECISIVE, Estimate
-from coderank.evaluation.report import EvalReport, format_estimate
+from coderank.evaluation.metrics import Estimate
+from coderank.evaluation.report import EvalReport, format_estimate, too_few_pairs
 from coderank.evaluation.weekly import Digest, direction
 
 HEADER = "CodeRank weekly digest"
@@ -119,14 +119,7 @@ def digest_message(digest: Digest) -> tuple[str, list[dict[str, Any]]]:
     blocks.append(_section(_agreement_text(this, last)))
     if not a.enough_data:
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f":warning: Only {a.decisive} decisive pairs: too few to tell the "
-                        f"reranker from chance (about {MIN_DECISIVE} are needed)."
-                    )
-                ]
-            )
+            ContextBlock(elements=[MarkdownTextObject(text=f":warning: {too_few_pairs(a)}")])
         )
     blocks += [
         DividerBlock(),

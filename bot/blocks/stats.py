@@ -7,8 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from coderank.agents.prompts import LABELS
-from coderank.evaluation.metrics import MIN_DECISIVE
-from coderank.evaluation.report import EvalReport, format_estimate
+from coderank.evaluation.report import EvalReport, format_estimate, too_few_pairs
 
 
 def stats_message(report: EvalReport, counts: dict[str, int]) -> tuple[str, list[dict[str, Any]]]:
@@ -40,14 +39,7 @@ def stats_message(report: EvalReport, counts: dict[str, int]) -> tuple[str, list
     ]
     if not a.enough_data:
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f":warning: {a.decisive} decisive pairs: about {MIN_DECISIVE} are "
-                        "needed to tell a reranker that is right 60% of the time from chance."
-                    )
-                ]
-            )
+            ContextBlock(elements=[MarkdownTextObject(text=f":warning: {too_few_pairs(a)}")])
         )
     accuracy = format_estimate(a.accuracy, percent=True)
     text = f"CodeRank so far: {a.pairs} pairs judged, accuracy {accuracy}"

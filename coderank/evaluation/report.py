@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from coderank.evaluation.metrics import Agreement, Estimate, agreement
+from coderank.evaluation.metrics import MIN_DECISIVE, Agreement, Estimate, agreement
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.preferences import AgentStanding, VotingHabits, standings, voting_habits
 from coderank.reranker.base import Reranker
@@ -149,6 +149,15 @@ def compare_store(
     return stored, other
 
 
+def too_few_pairs(a: Agreement) -> str:
+    """Why figures over ``a``'s pairs cannot yet tell the reranker from chance (shown in every
+    report while ``a.enough_data`` is False)."""
+    return (
+        f"Only {a.decisive} decisive pairs: too few to tell a reranker that is right 60% of the "
+        f"time from chance (50%); about {MIN_DECISIVE} are needed."
+    )
+
+
 def format_estimate(e: Estimate, *, percent: bool = False, digits: int = 3) -> str:
     if e.value is None:
         return f"n/a (n={e.n})"
@@ -189,8 +198,5 @@ def format_report(report: EvalReport) -> str:
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     if not a.enough_data:
-        lines.append(
-            f"warning: {a.decisive} decisive pairs; about 385 are needed before a reranker "
-            "that is right 60% of the time can be told from chance (50%)"
-        )
+        lines.append(f"warning: {too_few_pairs(a)}")
     return "\n".join(lines)
