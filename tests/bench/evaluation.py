@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
+from tests.bench.child import child_result
 from tests.bench.table import Row
 
-ROOT = Path(__file__).resolve().parents[2]
 AGENTS = ("concise_fixer", "explainer", "optimizer")
 
 
@@ -55,14 +53,7 @@ def child(n: int) -> None:
 
 
 def bench_evaluation(n: int = 1_000_000) -> list[Row]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.bench.evaluation", str(n)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = child_result("tests.bench.evaluation", str(n))
     note = f"{n:,} synthetic feedback docs, 3 voters each ({result['pairs']:,} pairs judged)"
     return [
         Row(

@@ -5,17 +5,15 @@ Runs in a child process (``python -m tests.bench.finetune N``) so its peak RSS i
 from __future__ import annotations
 
 import json
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.child import child_result
 from tests.bench.table import Row
 
-ROOT = Path(__file__).resolve().parents[2]
 PER_PROBLEM = 5
 
 
@@ -53,15 +51,7 @@ def child(n_pairs: int) -> None:
 
 
 def bench_finetune(n_pairs: int = 1000) -> list[Row]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.bench.finetune", str(n_pairs)],
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    r = json.loads(done.stdout.strip().splitlines()[-1])
+    r = child_result("tests.bench.finetune", str(n_pairs))
     p = r["pairs"]
     note = (
         f"{p['total']:,} synthetic pairs on {p['train_problems'] + p['held_out_problems']} "
