@@ -77,7 +77,6 @@ def test_a_zero_epoch_count_is_a_usage_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_run_prints_the_summary_and_saves_the_model(tmp_path: Path) -> None:
-    pytest.importorskip("coderank.finetune.promotion")
     data = write_jsonl(synthetic_pairs(30), tmp_path / "pairs.jsonl")
     target = tmp_path / "models" / "ft"
     out = run(tmp_path, "--data", str(data), "--out", str(target), "--epochs", "1")
