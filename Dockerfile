@@ -15,10 +15,17 @@ ENV PYTHONUNBUFFERED=1 \
     MODELS_DIR=/data/models \
     CODERANK_CACHE_DIR=/cache
 
+# A virtualenv, as `make install` makes: scripts/install_llama_cpp.sh records its build in it.
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
 # torch first, on its own. Plain PyPI serves a CUDA build of several GB: to get the CPU build, pass
 # your PyTorch CPU wheel index with --build-arg PIP_EXTRA_INDEX_URL=...
 ARG PIP_EXTRA_INDEX_URL=""
 RUN pip install torch==2.13.0
+# llama.cpp with every CPU variant, chosen when the model starts: an image built on one CPU runs
+# on any x86-64 CPU (never -march=native, which would tie it to the building machine).
+COPY scripts/install_llama_cpp.sh scripts/install_llama_cpp.sh
+RUN scripts/install_llama_cpp.sh /opt/venv
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

@@ -7,10 +7,12 @@ PROBLEM ?= Write a function that returns the n-th Fibonacci number
 
 .PHONY: install demo bot test lint format bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt scripts/install_llama_cpp.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, on its own: 2.13.0 is the CPU build on disk; a bare `torch` would fetch CUDA.
 	$(PY) -m pip install torch==2.13.0
+	# llama.cpp built for any x86-64 CPU, never -march=native; rebuilt when its flags change.
+	scripts/install_llama_cpp.sh $(VENV)
 	$(PY) -m pip install -r requirements.txt
 	touch $(STAMP)
 

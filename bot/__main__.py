@@ -15,7 +15,8 @@ from bot.jobs import start_jobs
 from bot.listeners.commands import resume_pending
 from bot.services import build_bot_services
 from coderank import config as core_config
-from coderank.errors import CoderankError, ConfigError
+from coderank.agents.model_process import close_model_processes
+from coderank.errors import CoderankError, ConfigError, ModelUnavailableError
 from coderank.services import build_services
 
 log = logging.getLogger("bot")
@@ -31,6 +32,7 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per call to the model process
     try:
         settings = core_config.from_env()
         slack = slack_config.from_env()
@@ -43,6 +45,11 @@ def main() -> int:
     except CoderankError as exc:  # e.g. Astra refused the token: one line naming the setting
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        core.check_model()  # one tiny generation: a model that cannot run is reported now
+    except ModelUnavailableError as exc:
+        # The bot still serves votes and figures; /healthz says why it cannot generate.
+        log.error("the embedded model is not available: %s", exc)
     services = build_bot_services(slack, settings, core, client=client)
     try:
         app = create_app(slack, services, client=client)
@@ -70,7 +77,7 @@ def main() -> int:
         else:
             from bot.http import make_server
 
-            server = make_server(app, host="0.0.0.0", port=slack.port)
+            server = make_server(app, host="0.0.0.0", port=slack.port, health=core.model_health)
             log.info("CodeRank bot listening on :%d/slack/events", slack.port)
             server.run()
     except KeyboardInterrupt:
@@ -78,6 +85,7 @@ def main() -> int:
     finally:
         services.close()
         core.close()
+        close_model_processes()
     return 0
 
 

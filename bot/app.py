@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot import messages
 from bot.config import SlackSettings
 from bot.listeners import actions, commands
+from bot.middleware import SignedRequests, WellFormedPayloads
 from bot.services import BotServices
 from coderank.errors import CoderankError
 
@@ -39,25 +40,35 @@ def build_client(settings: SlackSettings) -> WebClient:
 
 
 def create_app(settings: SlackSettings, services: BotServices, *, client: WebClient) -> App:
-    """The Bolt app. Bolt checks every request's signature and timestamp (401 otherwise)."""
+    """The Bolt app. Every request's signature and timestamp are checked (401 otherwise), then
+    the shape of clicks and commands, before any listener runs."""
     app = App(
         client=client,
         signing_secret=settings.signing_secret,
         name="coderank",
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        # Bolt's own check logs refused requests in full; this one takes its place in the chain.
+        request_verification_enabled=False,
+        before_authorize=SignedRequests(settings.signing_secret),
     )
+    app.use(WellFormedPayloads())
     commands.register(app, services)
     actions.register(app, services)
 
     @app.error
     def on_error(error: Exception, respond: Respond | None) -> None:
         # Never log the request body: a slash command's body carries a verification token.
-        log.error("listener failed: %s: %s", type(error).__name__, error)
-        if respond is not None and isinstance(error, CoderankError):
-            respond(
-                text=messages.SOMETHING_WENT_WRONG.format(error=error),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        log.error("listener failed: %s: %s", type(error).__name__, error, exc_info=error)
+        if respond is None:
+            return
+        if isinstance(error, CoderankError):
+            said = str(error)
+        else:
+            said = messages.INTERNAL_ERROR.format(kind=type(error).__name__)
+        respond(
+            text=messages.SOMETHING_WENT_WRONG.format(error=said),
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
     return app

@@ -14,6 +14,8 @@ SHOW_FULL_B = "coderank_show_full_b"
 VOTE_CHOICES = {VOTE_A: "A", VOTE_B: "B", VOTE_TIE: "tie", VOTE_BOTH_BAD: "both_bad"}
 # action_id -> which answer it shows
 SHOW_FULL_LABELS = {SHOW_FULL_A: "A", SHOW_FULL_B: "B"}
+# every action_id the listeners handle
+ACTIONS = frozenset({*VOTE_CHOICES, CLOSE_VOTING, *SHOW_FULL_LABELS})
 
 BLOCK_PROBLEM = "coderank_problem"
 BLOCK_ANSWER_A = "coderank_answer_a"

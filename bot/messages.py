@@ -50,6 +50,11 @@ VOTED = "You voted {choice}; you can change your vote until voting closes."
 VOTE_UNCHANGED = "Your vote is already {choice}; you can change it until voting closes."
 VOTING_CLOSED = "Voting on this comparison is closed."
 UNKNOWN_COMPARISON = "I can't find this comparison any more; it may have been deleted."
+NOT_THIS_MESSAGE = (
+    "This button does not belong to the comparison in this message, so nothing was recorded."
+)
+UNREADABLE_CLICK = "Sorry, I couldn't read this click ({problem}); nothing was recorded."
+UNREADABLE_COMMAND = "Sorry, I couldn't read this command ({problem}); nothing was started."
 CLOSE_FORBIDDEN = "Only <@{requester}> (who asked) or a CodeRank admin can close voting."
 CLOSED_BY = "Voting closed by <@{user}>."
 CLOSED_BY_QUORUM = "Voting closed: enough people voted."
@@ -58,4 +63,5 @@ GENERATION_FAILED = "Sorry, this comparison could not be made: {error}."
 PAUSED_BY_RESTART = "CodeRank is restarting; this request will continue when it is back."
 RESUMED_AFTER_RESTART = "Resumed after CodeRank restarted: generating 3 answers…"
 SOMETHING_WENT_WRONG = "Sorry, something went wrong: {error}"
+INTERNAL_ERROR = "an internal error ({kind})"
 CHOICE_LABELS = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}

@@ -19,12 +19,20 @@ from coderank.errors import (
     ConfigError,
     InvalidProblemError,
     InvalidVoteError,
+    ModelUnavailableError,
     UnknownComparisonError,
 )
 from coderank.models import CHOICES
 from coderank.store import COLLECTIONS
 
-BAD_INPUT = (ConfigError, InvalidProblemError, InvalidVoteError, UnknownComparisonError)
+# Exit code 2: something to fix before trying again (input, settings, a model that cannot start).
+BAD_INPUT = (
+    ConfigError,
+    InvalidProblemError,
+    InvalidVoteError,
+    UnknownComparisonError,
+    ModelUnavailableError,
+)
 
 
 def day(text: str) -> str:
@@ -148,6 +156,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
     progress = Progress(err)
     services = _services(settings)
     try:
+        if services.local_model:
+            progress.say("starting the embedded model")
+            services.check_model()  # a model that cannot run fails here, before anything is stored
         progress.say(
             f"generating 3 answers with {settings.llm_backend} model; this can take a minute"
         )

@@ -35,6 +35,14 @@ class ModelError(CoderankError):
     """A model (chat model or reranker) could not be loaded or run."""
 
 
+class ModelUnavailableError(ModelError):
+    """The embedded model's process cannot start (a bad GGUF, a runtime that crashes)."""
+
+
+class ModelCrashedError(ModelError):
+    """The embedded model's process died during a generation (it is started again)."""
+
+
 class StoreError(CoderankError):
     """The store could not read or write a document."""
 

@@ -19,6 +19,8 @@ class Answer:
     code: str
     latency_s: float = 0.0
     error: str | None = None
+    # The model itself went away (its process crashed or cannot start): the comparison fails.
+    fatal: bool = False
 
     @property
     def ok(self) -> bool:

@@ -81,6 +81,31 @@ class Services:
     store: Store
     comparisons: Comparisons
     checkpointer: Any
+    # The agents run on the embedded model (not fakes, not a hosted endpoint).
+    local_model: bool = False
+
+    def check_model(self) -> None:
+        """Start the embedded model's process and run its self-check now, so a model that cannot
+        load or crashes is reported before anything is asked or stored.
+
+        Raises:
+            ModelUnavailableError: naming the cause and the fix.
+        """
+        if self.local_model:
+            from coderank.agents.llm import local_model
+
+            local_model(self.settings).ensure_ready()
+
+    def model_health(self) -> tuple[bool, str]:
+        """(healthy, detail) of the embedded model; always healthy for a hosted model."""
+        if not self.local_model:
+            return True, ""
+        from coderank.agents.llm import local_model
+
+        health = local_model(self.settings).health()
+        if health.state == "ready":
+            return True, ""
+        return health.ok, f"model {health.state}" + (f": {health.detail}" if health.detail else "")
 
     def close(self) -> None:
         self.store.close()
@@ -104,6 +129,7 @@ def build_services(
     Unless given (tests pass fakes), the agents and the reranker are loaded from settings the first
     time a node needs them, so a process that only takes votes never loads a model.
     """
+    local_model = agents is None and settings.llm_backend == "local"
     if agents is None:
         from coderank.agents.llm import model_name as llm_name
 
@@ -127,5 +153,9 @@ def build_services(
     locks = ThreadLocks(Path(f"{path}.locks") if path else None)
     comparisons = Comparisons(build_graph(graph_services, checkpointer), locks=locks)
     return Services(
-        settings=settings, store=store, comparisons=comparisons, checkpointer=checkpointer
+        settings=settings,
+        store=store,
+        comparisons=comparisons,
+        checkpointer=checkpointer,
+        local_model=local_model,
     )

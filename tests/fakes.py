@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from coderank.agents.agents import Agent, build_agents
 from coderank.agents.prompts import AGENTS
-from coderank.errors import ModelError
+from coderank.errors import ModelCrashedError, ModelError
 
 
 class LengthReranker:
@@ -23,11 +23,16 @@ class LengthReranker:
 
 
 def fake_agents(
-    answers: dict[str, str] | None = None, *, failing: Sequence[str] = (), timeout_s: float = 5
+    answers: dict[str, str] | None = None,
+    *,
+    failing: Sequence[str] = (),
+    crashing: Sequence[str] = (),
+    timeout_s: float = 5,
 ) -> dict[str, Agent]:
     """The real agent chains over scripted chat models, one per agent.
 
-    ``failing`` agents get a chat model that raises on every call.
+    ``failing`` agents get a chat model that raises on every call; ``crashing`` ones one whose
+    model process dies (``ModelCrashedError``).
     """
     texts = answers or {
         "concise_fixer": "```python\ndef f(n):\n    return n\n```",
@@ -39,6 +44,8 @@ def fake_agents(
         model = (
             FailingChatModel(responses=["unused"])
             if name in failing
+            else CrashingChatModel(responses=["unused"])
+            if name in crashing
             else FakeListChatModel(responses=[texts[name]])
         )
         agents[name] = build_agents(model, timeout_s=timeout_s)[name]
@@ -64,6 +71,17 @@ class FailingChatModel(FakeListChatModel):
     def _call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.calls += 1
         raise ConnectionError("model server unreachable")
+
+
+class CrashingChatModel(FailingChatModel):
+    """A chat model whose model process dies on every call."""
+
+    def _call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        raise ModelCrashedError(
+            "the embedded model process was stopped by SIGKILL while generating; CodeRank "
+            "started it again, so please ask again"
+        )
 
 
 class Counter:

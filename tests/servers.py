@@ -37,7 +37,8 @@ def wait_http(url: str, *, timeout_s: float, proc: subprocess.Popen[bytes] | Non
 
 @contextlib.contextmanager
 def llama_server(gguf: Path, *, log_path: Path, n_threads: int = 2) -> Iterator[str]:
-    """llama.cpp's OpenAI-compatible server (``python -m llama_cpp.server``) over ``gguf``.
+    """llama.cpp's OpenAI-compatible server (llama-cpp-python's, started through
+    ``python -m coderank.agents.model_server`` so it loads this build's CPU variant) over ``gguf``.
 
     Yields its base URL, e.g. ``http://127.0.0.1:PORT``.
     """
@@ -47,19 +48,15 @@ def llama_server(gguf: Path, *, log_path: Path, n_threads: int = 2) -> Iterator[
             [
                 sys.executable,
                 "-m",
-                "llama_cpp.server",
+                "coderank.agents.model_server",
                 "--model",
                 str(gguf),
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--n_threads",
+                "--n-threads",
                 str(n_threads),
-                "--n_ctx",
-                "2048",
-                "--verbose",
-                "False",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -74,3 +71,29 @@ def llama_server(gguf: Path, *, log_path: Path, n_threads: int = 2) -> Iterator[
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def child_pids(parent: int, *, command_contains: str) -> list[int]:
+    """The running children of ``parent`` whose command line contains ``command_contains``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and command_contains in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def http_get(url: str, *, timeout_s: float = 5) -> tuple[int, str]:
+    """(status, body) of a GET, HTTP errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()

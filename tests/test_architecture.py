@@ -9,7 +9,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Vendor library -> the only modules allowed to import it.
 VENDOR_HOMES = {
-    "llama_cpp": {"coderank/agents/llm.py"},
+    # llama.cpp runs only in the model's own process (a crash there never ends the bot).
+    "llama_cpp": {"coderank/agents/model_server.py"},
+    "uvicorn": {"coderank/agents/model_server.py"},
+    "httpx": {
+        "coderank/agents/llm.py",
+        "coderank/agents/model_process.py",
+        "coderank/store/astra.py",
+    },
     "langchain_huggingface": {"coderank/agents/llm.py"},
     "sentence_transformers": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},
     "torch": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},

@@ -31,7 +31,8 @@ def show_state(services: BotServices, state: dict[str, Any], channel: str, ts: s
 
 
 def _any_of(action_ids: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("^(" + "|".join(re.escape(a) for a in action_ids) + ")$")
+    # \Z, not $: "$" also matches before a trailing newline.
+    return re.compile(r"\A(?:" + "|".join(re.escape(a) for a in action_ids) + r")\Z")
 
 
 def _message(body: dict[str, Any]) -> tuple[str, str]:
@@ -44,6 +45,10 @@ def _tell(respond: Respond, text: str) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False)
 
 
+class Refused(Exception):
+    """A click that cannot be taken; its message is what the clicker is told."""
+
+
 # Why a click on this comparison cannot be taken, as the clicker is told.
 REFUSALS: dict[type[Exception], str] = {
     VotingClosedError: messages.VOTING_CLOSED,
@@ -51,18 +56,43 @@ REFUSALS: dict[type[Exception], str] = {
 }
 
 
+def clicked_comparison(
+    services: BotServices, body: dict[str, Any], action: dict[str, Any]
+) -> dict[str, Any]:
+    """The state of the comparison a button names, if that button is in the comparison's own
+    message (a comparison started elsewhere, e.g. on the command line, has none).
+
+    Raises:
+        Refused: no such comparison, or not this message's.
+    """
+    try:
+        state = services.comparisons.state(action["value"])
+    except UnknownComparisonError as exc:
+        raise Refused(REFUSALS[UnknownComparisonError]) from exc
+    channel, ts = _message(body)
+    surface = state.get("surface") or {}
+    if surface.get("channel") != channel or surface.get("ts") != ts:
+        raise Refused(messages.NOT_THIS_MESSAGE)
+    return state
+
+
 def register(app: App, services: BotServices) -> None:
     @app.action(_any_of(ids.VOTE_CHOICES))
     def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        user, cid = body["user"]["id"], action["value"]
+        user, choice = body["user"]["id"], ids.VOTE_CHOICES[action["action_id"]]
+        try:
+            cid = clicked_comparison(services, body, action)["comparison_id"]
+        except Refused as refused:
+            _tell(respond, str(refused))
+            return
         key = f"action:{user}:{action['action_ts']}"
         if not services.ledger.claim(key):
             return  # a retry of a click already handled
-        choice = ids.VOTE_CHOICES[action["action_id"]]
         try:
             result = services.comparisons.vote(cid, user=user, choice=choice)
         except (VotingClosedError, UnknownComparisonError) as exc:
+            services.ledger.release(key)  # nothing recorded: the claim stands for no vote
             _tell(respond, REFUSALS[type(exc)])
             return
         except BaseException:
@@ -76,13 +106,17 @@ def register(app: App, services: BotServices) -> None:
     @app.action(ids.CLOSE_VOTING)
     def close(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        user, cid = body["user"]["id"], action["value"]
+        user = body["user"]["id"]
         try:
-            requester = services.comparisons.state(cid).get("requester")
+            state = clicked_comparison(services, body, action)
+            requester = state.get("requester")
             if not services.can_close(user, requester):
                 _tell(respond, messages.CLOSE_FORBIDDEN.format(requester=requester))
                 return
-            final = services.comparisons.close(cid, user=user)
+            final = services.comparisons.close(state["comparison_id"], user=user)
+        except Refused as refused:
+            _tell(respond, str(refused))
+            return
         except (VotingClosedError, UnknownComparisonError) as exc:
             _tell(respond, REFUSALS[type(exc)])
             return
@@ -95,9 +129,9 @@ def register(app: App, services: BotServices) -> None:
         ack()
         label = ids.SHOW_FULL_LABELS[action["action_id"]]
         try:
-            state = services.comparisons.state(action["value"])
-        except UnknownComparisonError as exc:
-            _tell(respond, REFUSALS[type(exc)])
+            state = clicked_comparison(services, body, action)
+        except Refused as refused:
+            _tell(respond, str(refused))
             return
         answer = shown_answers(state)[label]
         client.views_open(

@@ -80,7 +80,9 @@ def _generate(
     except Exception as exc:  # never leave the message on "generating" with nothing said
         log.exception("comparison %s failed", comparison_id)
         text, blocks = failed_message(
-            requester=requester, problem=problem, error=f"an internal error ({type(exc).__name__})"
+            requester=requester,
+            problem=problem,
+            error=messages.INTERNAL_ERROR.format(kind=type(exc).__name__),
         )
         services.updater.push(channel, ts, text=text, blocks=blocks, final=True)
         return

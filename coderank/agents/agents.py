@@ -14,6 +14,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
 from coderank.agents.prompts import AGENTS, agent_prompt
+from coderank.errors import ModelCrashedError, ModelUnavailableError
 from coderank.models import Answer
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ class Agent:
 
     def answer(self, problem: str) -> Answer:
         """Run the chain; never raises: a failure after every attempt is an :class:`Answer` with
-        ``error`` set, so one failing agent does not stop the others."""
+        ``error`` set, so one failing agent does not stop the others. A model that crashed or
+        cannot start is not tried again: the answer is ``fatal``."""
         started = time.monotonic()
         error = "no attempt made"
         for attempt in range(1, self.attempts + 1):
@@ -60,6 +62,16 @@ class Agent:
                 text = future.result(timeout=self.timeout_s)
             except FutureTimeout:
                 error = f"timed out after {self.timeout_s:g} s"
+            except (ModelCrashedError, ModelUnavailableError) as exc:
+                log.error("agent %s: %s", self.name, exc)
+                return Answer(
+                    agent=self.name,
+                    text="",
+                    code="",
+                    latency_s=time.monotonic() - started,
+                    error=str(exc),
+                    fatal=True,
+                )
             except Exception as exc:  # noqa: BLE001 - any model or transport failure
                 error = f"{type(exc).__name__}: {exc}"
             else:

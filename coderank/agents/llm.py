@@ -1,22 +1,25 @@
-"""The chat-model factory: the only module that imports llama_cpp or langchain_huggingface."""
+"""The chat-model factory: the embedded GGUF (through its supervised server process) or a hosted
+model (the only module that imports langchain_huggingface)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
-from coderank.errors import ModelError
+from coderank.agents.model_process import ModelProcess, model_process
+from coderank.agents.model_server import DEADLINE_PATH
+from coderank.errors import ModelCrashedError, ModelError
 
 if TYPE_CHECKING:
     from coderank.config import Settings
@@ -28,10 +31,8 @@ LOCAL_MODEL_ID = "gemma-3-270m-q4_k_m.gguf"
 STOP = ["\nProblem:", "\nInstructions:", "<end_of_turn>", "<eos>"]
 
 TEMPERATURE = 0.7
-
-_llamas: dict[str, Any] = {}
-_llamas_lock = threading.Lock()
-
+# How long past its deadline a call waits for the model process's answer.
+_ANSWER_GRACE_S = 30.0
 
 # One worked example shows a base model the shape of an answer.
 _EXAMPLE = (
@@ -58,17 +59,18 @@ def render_completion_prompt(messages: Sequence[BaseMessage]) -> str:
     return "\n\n".join(parts) + "\n\nAnswer:\n```python\n"
 
 
-class LlamaCppCompletionChat(BaseChatModel):
-    """A chat model over an in-process ``llama_cpp.Llama``, prompted as a completion.
+class LocalModelChat(BaseChatModel):
+    """A chat model over the embedded GGUF, served by a supervised child process
+    (:mod:`coderank.agents.model_process`) and prompted as a completion.
 
-    One ``Llama`` is shared by every agent in the process; a lock serialises calls, since a
-    llama.cpp context must not be used by two threads at once.
+    The model process stops generating at the call's deadline (``timeout_s`` from the call,
+    waiting for the model included), so a caller that gave up does not keep the shared model busy.
+    If the process dies during the call, :class:`ModelCrashedError` says how; it is started again.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    llama: Any
-    lock: Any
+    process: ModelProcess
     model_path: str
     max_tokens: int = 256
     temperature: float = TEMPERATURE
@@ -76,7 +78,7 @@ class LlamaCppCompletionChat(BaseChatModel):
 
     @property
     def _llm_type(self) -> str:
-        return "llama-cpp-completion"
+        return "llama-cpp-server-completion"
 
     def _generate(
         self,
@@ -85,32 +87,54 @@ class LlamaCppCompletionChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        from llama_cpp import StoppingCriteriaList
-
-        prompt = render_completion_prompt(messages)
-        # A caller that gave up (agent timeout) must not keep the shared model busy: generation
-        # stops at the deadline, counted from the call, waiting for the lock included.
-        deadline = time.monotonic() + self.timeout_s
-        with self.lock:
-            out = self.llama.create_completion(
-                prompt,
-                max_tokens=self.max_tokens,
-                temperature=self.temperature,
-                stop=[*STOP, *(stop or [])],
-                stopping_criteria=StoppingCriteriaList(
-                    [lambda _ids, _logits: time.monotonic() > deadline]
-                ),
-            )
+        deadline = time.time() + self.timeout_s
+        self.process.ensure_ready()
+        incarnation = self.process.incarnation
+        request = {
+            "prompt": render_completion_prompt(messages),
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "repeat_penalty": 1.0,  # llama.cpp's own default (the server's is 1.1)
+            "stop": [*STOP, *(stop or [])],
+            "deadline": deadline,
+        }
+        try:
+            out = self._complete(request, deadline)
+        except httpx.TimeoutException:
+            out = {"choices": [{"text": ""}], "usage": {}}
+        except httpx.TransportError as exc:
+            how = self.process.crash_since(incarnation)
+            if how is not None:
+                raise ModelCrashedError(
+                    f"the embedded model process {how} while generating; CodeRank started it "
+                    "again, so please ask again"
+                ) from None
+            raise ModelError(f"the embedded model did not answer ({type(exc).__name__})") from None
         text = "```python\n" + out["choices"][0]["text"]
         if text.count("```") % 2:
             text = text.rstrip() + "\n```"
-        usage = out.get("usage", {})
+        usage = out.get("usage") or {"completion_tokens": 0}
         message = AIMessage(
             content=text, response_metadata={"usage": usage, "model": LOCAL_MODEL_ID}
         )
         return ChatResult(
             generations=[ChatGeneration(message=message)], llm_output={"usage": usage}
         )
+
+    def _complete(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """One completion that the model process ends at ``deadline`` (``time.time()``)."""
+        # The process stops at the deadline; the client waits a little longer for the answer
+        # (a prompt being read cannot be interrupted).
+        wait = max(0.0, deadline - time.time()) + _ANSWER_GRACE_S
+        with self.process.client(timeout=httpx.Timeout(wait, connect=5.0)) as client:
+            response = client.post(DEADLINE_PATH, json=request)
+        if response.status_code != 200:
+            raise ModelError(
+                f"the embedded model refused the request (HTTP {response.status_code}: "
+                f"{response.text[:200]})"
+            )
+        result: dict[str, Any] = response.json()
+        return result
 
 
 def local_gguf_path(settings: Settings) -> Path:
@@ -135,40 +159,27 @@ def local_gguf_path(settings: Settings) -> Path:
     return target
 
 
-def load_llama(path: Path, *, n_ctx: int = 2048) -> Any:
-    """The process's one ``Llama`` for ``path``."""
-    from llama_cpp import Llama
-
-    key = str(path.resolve())
-    with _llamas_lock:
-        if key not in _llamas:
-            try:
-                _llamas[key] = Llama(model_path=key, n_ctx=n_ctx, verbose=False, seed=0)
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise ModelError(f"cannot load the GGUF model {path}: {exc}") from exc
-        return _llamas[key]
+def local_model(settings: Settings) -> ModelProcess:
+    """The supervised process of the embedded model (one per GGUF and process; started on first
+    use or by :meth:`ModelProcess.ensure_ready`)."""
+    return model_process(local_gguf_path(settings))
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
-    """The chat model the agents share, chosen by ``LLM_BACKEND``."""
+    """The chat model the agents share, chosen by ``LLM_BACKEND``.
+
+    For ``local``, the first generation starts the embedded model's process and self-checks it;
+    call ``local_model(settings).ensure_ready()`` to do that up front.
+    """
     if settings.llm_backend == "local":
-        path = local_gguf_path(settings)
-        return LlamaCppCompletionChat(
-            llama=load_llama(path),
-            lock=_llamas_lock_for(path),
-            model_path=str(path),
+        process = local_model(settings)
+        return LocalModelChat(
+            process=process,
+            model_path=str(process.model_path),
             max_tokens=settings.llm_max_new_tokens,
             timeout_s=settings.llm_timeout_s,
         )
     return _build_hf(settings)
-
-
-_call_locks: dict[str, threading.Lock] = {}
-
-
-def _llamas_lock_for(path: Path) -> threading.Lock:
-    with _llamas_lock:
-        return _call_locks.setdefault(str(path.resolve()), threading.Lock())
 
 
 def _build_hf(settings: Settings) -> BaseChatModel:

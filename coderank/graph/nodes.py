@@ -81,6 +81,9 @@ def score_node(services: GraphServices) -> Node:
 
     def run(state: ComparisonState) -> dict[str, Any]:
         answers = sorted(_ok_answers(state), key=lambda a: a["agent"])
+        fatal = next((a for a in state.get("answers", []) if a.get("fatal")), None)
+        if fatal is not None:  # the model went away mid-comparison: say so, not "2 of 3"
+            return {"error": fatal["error"], "closed": True}
         if len(answers) < 2:
             failed = [f"{a['agent']}: {a['error']}" for a in state.get("answers", []) if a["error"]]
             return {

@@ -146,7 +146,7 @@ def hosted_rows(cache_dir: str, tmp: Path, delay_s: float, max_new_tokens: int) 
 
     rows: list[Row] = []
     gguf = local_gguf_path(offline_settings(cache_dir))
-    log("starting llama.cpp server (llama_cpp.server, 2 threads)")
+    log("starting llama.cpp server (coderank.agents.model_server --port, 2 threads)")
     with llama_server(gguf, log_path=tmp / "llama.log") as url:
         t = time_agents(url, max_new_tokens)
     ratio = t["concurrent"] / t["sequential"]

@@ -27,13 +27,14 @@ from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, benc
 from tests.bench.evaluation import bench_evaluation
 from tests.bench.finetune import bench_finetune
 from tests.bench.hosted import hosted_rows
+from tests.bench.model import bench_asks, bench_builds, bench_process_overhead
 from tests.bench.slack import bench_slack
 from tests.bench.stores import bench_stores
 from tests.bench.table import Row, format_table, log
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-SECTIONS = ("core", "hosted", "slack", "stores", "evaluation", "finetune")
+SECTIONS = ("core", "model", "hosted", "slack", "stores", "evaluation", "finetune")
 
 
 def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
@@ -81,6 +82,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=",".join(SECTIONS),
         help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})",
     )
+    parser.add_argument(
+        "--native-llama",
+        default=None,
+        help="model section: a folder holding another llama_cpp package (e.g. an old "
+        "-march=native build) to compare tokens/s with",
+    )
     parser.add_argument("--hosted-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -116,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(bench_ask(args.cache_dir, tmp))
             log(f"core 4/4: vote resume latency over {args.votes} votes")
             rows += bench_votes(tmp, args.votes)
+        if "model" in only:
+            log("model: portable build vs other builds; model process vs in-process")
+            rows += bench_builds(args.cache_dir, native=args.native_llama)
+            rows += bench_asks(args.cache_dir, native=args.native_llama)
+            rows += bench_process_overhead(args.cache_dir)
         if "hosted" in only:
             log("hosted: three agents concurrently vs sequentially (child process, online mode)")
             rows += run_hosted_child(args, tmp)

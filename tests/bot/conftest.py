@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt import App
 
 from bot import config as slack_config
 from bot.app import build_client, create_app
@@ -35,6 +36,7 @@ class RunningBot:
     services: BotServices
     core: Services
     stop: Callable[[], None]
+    app: App
 
     def vote_message(self, channel: str = "C0GENERAL") -> tuple[str, str, dict[str, Any]]:
         """Wait for the first message in ``channel`` to become a vote message; returns
@@ -109,7 +111,7 @@ def start_bot(
     send = SlackSender(
         bot_url=url, signing_secret=SIGNING_SECRET, response_url_for=slack.response_url
     )
-    return RunningBot(url, slack, send, services, core, stop)
+    return RunningBot(url, slack, send, services, core, stop, app)
 
 
 @pytest.fixture

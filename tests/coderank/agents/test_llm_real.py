@@ -32,7 +32,12 @@ def test_local_gemma_answers_from_three_threads_with_one_model(
 ) -> None:
     settings = make_settings(tmp_path, LLM_MAX_NEW_TOKENS="64")
     model = build_chat_model(settings)
-    assert build_chat_model(settings).llama is model.llama  # one instance per process
+    assert build_chat_model(settings).process is model.process  # one model process per process
+    model.process.ensure_ready()
+    # The runtime chose a CPU back-end variant at load, and never the AMX one that crashes.
+    info = model.process.runtime_info()
+    assert "cpu variants: libggml-cpu-" in info, info
+    assert "AMX_INT8 = 1" not in info
     agents = build_agents(model, timeout_s=120)
     with ThreadPoolExecutor(3) as pool:
         answers = list(pool.map(lambda a: a.answer(PROBLEM), agents.values()))

@@ -175,6 +175,28 @@ def test_fewer_than_two_answers_ends_with_a_clear_error_and_no_vote(settings: Se
         services.close()
 
 
+def test_a_model_crash_fails_the_comparison_with_its_reason_and_is_not_retried(
+    settings: Settings,
+) -> None:
+    """Two agents answered, but the model process died under the third: the comparison fails
+    with why, rather than carrying on with a pair made while the model was going away."""
+    agents = fake_agents(crashing=["optimizer"])
+    services = build_services(settings, agents=agents, reranker=LengthReranker())
+    try:
+        with pytest.raises(GenerationError, match="stopped by SIGKILL while generating"):
+            start(services)
+        assert agents["optimizer"].chain.steps[1].calls == 1  # a crash is not retried
+        crashed = services.store.get(RESPONSES, f"{next(iter(_ids(services)))}:optimizer")
+        assert crashed["status"] == "error" and "SIGKILL" in crashed["error"]
+        assert services.store.count(RERANKER_SCORES) == 0
+    finally:
+        services.close()
+
+
+def _ids(services: Services) -> set[str]:
+    return {d["comparison_id"] for d in services.store.find(RESPONSES)}
+
+
 def test_twenty_concurrent_voters_lose_no_vote(services: Services) -> None:
     cid = start(services)["comparison_id"]
     rng = random.Random(5)
