@@ -12,7 +12,6 @@ from slack_bolt.error import BoltError
 from bot import config as slack_config
 from bot.app import build_client, create_app
 from bot.jobs import start_jobs
-from bot.listeners.commands import resume_pending
 from bot.services import build_bot_services
 from coderank import config as core_config
 from coderank.agents.model_process import close_model_processes
@@ -42,6 +41,7 @@ def main() -> int:
     client = build_client(slack)
     try:
         core = build_services(settings)  # opens the store and the checkpointer
+        core.migrate_if_needed(sys.stderr)  # a store of the previous version: once
     except CoderankError as exc:  # e.g. Astra refused the token: one line naming the setting
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -64,7 +64,7 @@ def main() -> int:
         services.close()
         core.close()
         return 2
-    resumed = resume_pending(services)
+    resumed = services.generations.resume_pending()
     if resumed:
         log.info("resumed %d comparison(s) asked for before the restart", resumed)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_sdk import WebClient
 
 from bot.blocks.digest import digest_message
-from coderank.evaluation.weekly import Digest
+from coderank.evaluation.weekly import Digest, digest_from_store
+from coderank.store import Store
 
 CHART_FILENAME = "coderank-accuracy.png"
 
@@ -30,3 +33,12 @@ def post_digest(client: WebClient, channel: str, digest: Digest) -> str:
         "with 95% intervals",
     )
     return ts
+
+
+def post_weekly_digest(
+    store: Store, client: WebClient, channel: str, *, now: datetime | None = None
+) -> str:
+    """Compute this week's figures against last week's, store them as an evaluation run and post
+    them with the chart. Returns the message ts."""
+    digest = digest_from_store(store, now=now or datetime.now(UTC))
+    return post_digest(client, channel, digest)

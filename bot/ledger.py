@@ -1,9 +1,7 @@
-"""Which Slack requests were already handled, so a retried request does nothing twice; and which
-comparisons were asked for but not yet generated, so a restart resumes them."""
+"""Which Slack requests were already handled, so a retried request does nothing twice."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -27,10 +25,6 @@ class RequestLedger:
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, at REAL NOT NULL)"
         )
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS pending (comparison_id TEXT PRIMARY KEY, request TEXT NOT"
-            " NULL, at REAL NOT NULL)"
-        )
         self._lock = threading.Lock()
 
     def claim(self, key: str) -> bool:
@@ -45,27 +39,6 @@ class RequestLedger:
     def release(self, key: str) -> None:
         with self._lock, self._conn:
             self._conn.execute("DELETE FROM claims WHERE key = ?", (key,))
-
-    def add_pending(self, comparison_id: str, request: dict[str, str]) -> None:
-        """A comparison was asked for (``request``: what is needed to generate it)."""
-        with self._lock, self._conn:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO pending (comparison_id, request, at) VALUES (?, ?, ?)",
-                (comparison_id, json.dumps(request), time.time()),
-            )
-
-    def finish(self, comparison_id: str) -> None:
-        """Its generation ended (with a vote message or a failure shown)."""
-        with self._lock, self._conn:
-            self._conn.execute("DELETE FROM pending WHERE comparison_id = ?", (comparison_id,))
-
-    def pending(self) -> list[tuple[str, dict[str, str]]]:
-        """Comparisons asked for whose generation never ended, oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT comparison_id, request FROM pending ORDER BY at"
-            ).fetchall()
-        return [(cid, json.loads(request)) for cid, request in rows]
 
     def close(self) -> None:
         self._conn.close()

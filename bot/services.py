@@ -10,10 +10,12 @@ from slack_sdk import WebClient
 
 from bot.config import SlackSettings
 from bot.ledger import RequestLedger
-from bot.workers import GenerationPool, MessageUpdater
+from bot.surface import SlackSurface
+from bot.workers import MessageUpdater
 from coderank.comparisons import Comparisons
 from coderank.config import Settings
 from coderank.finetune.gate import FineTuneGate
+from coderank.generation import GenerationPool, Generations, PendingGenerations
 from coderank.jobs.scheduler import Jobs
 from coderank.reranker.registry import reranker_source
 from coderank.services import Services
@@ -26,7 +28,8 @@ class BotServices:
     comparisons: Comparisons
     store: Store
     core_settings: Settings
-    pool: GenerationPool
+    generations: Generations
+    surface: SlackSurface
     updater: MessageUpdater
     ledger: RequestLedger
     finetune_gate: FineTuneGate
@@ -41,28 +44,36 @@ class BotServices:
         """The reranker in use now (a promoted fine-tune is picked up without restarting)."""
         return reranker_source(self.core_settings)[1]
 
-    def can_close(self, user: str, requester: str | None) -> bool:
-        return user == requester or user in self.settings.admins
+    def is_admin(self, user: str) -> bool:
+        return user in self.settings.admins
 
     def close(self) -> None:
         if self.jobs is not None:
             self.jobs.shutdown()
         self.background.shutdown(wait=True)
-        self.pool.shutdown(wait=True)
+        self.generations.shutdown()
         self.updater.flush()
         self.ledger.close()
+        self.generations.pending.close()
 
 
 def build_bot_services(
     slack: SlackSettings, settings: Settings, core: Services, *, client: WebClient
 ) -> BotServices:
+    data = Path(settings.data_dir)
+    updater = MessageUpdater(client)
+    surface = SlackSurface(updater)
+    pending = PendingGenerations(data / "generations.db", legacy=data / "slack_requests.db")
     return BotServices(
         settings=slack,
         comparisons=core.comparisons,
         store=core.store,
         core_settings=settings,
-        pool=GenerationPool(slack.gen_workers),
-        updater=MessageUpdater(client),
-        ledger=RequestLedger(Path(settings.data_dir) / "slack_requests.db"),
-        finetune_gate=FineTuneGate(Path(settings.data_dir) / "finetune.lock"),
+        generations=Generations(
+            core.comparisons, pending, GenerationPool(slack.gen_workers), surface
+        ),
+        surface=surface,
+        updater=updater,
+        ledger=RequestLedger(data / "slack_requests.db"),
+        finetune_gate=FineTuneGate(data / "finetune.lock"),
     )

@@ -1,4 +1,4 @@
-"""The command line: ``ask``, ``vote``, ``close`` and ``stats``."""
+"""The command line: ``ask``, ``vote``, ``close``, ``stats`` and ``store copy|migrate``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import getpass
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, TextIO
 
 from coderank.agents.prompts import AGENTS, LABELS
-from coderank.comparisons import validate_problem
 from coderank.config import STORES, Settings, from_env
 from coderank.errors import (
     CoderankError,
@@ -22,8 +21,9 @@ from coderank.errors import (
     ModelUnavailableError,
     UnknownComparisonError,
 )
-from coderank.models import CHOICES
-from coderank.store import COLLECTIONS
+from coderank.models import BY_ADMIN, BY_REQUESTER, CHOICES, Comparison
+from coderank.problems import validate_problem
+from coderank.store import COLLECTIONS, COMPARISONS
 
 # Exit code 2: something to fix before trying again (input, settings, a model that cannot start).
 BAD_INPUT = (
@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     copy = store_sub.add_parser("copy", help="copy every document from one store to another")
     copy.add_argument("--from", dest="source", choices=STORES, required=True)
     copy.add_argument("--to", dest="target", choices=STORES, required=True)
+    store_sub.add_parser(
+        "migrate",
+        help="write the comparisons collection of a store made by the previous version "
+        "(from the checkpoints; safe to run again)",
+    )
     stats = sub.add_parser("stats", help="count the stored documents")
     stats.add_argument("--comparison", default=None, help="count only this comparison's")
     return parser
@@ -84,7 +89,7 @@ class Progress:
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.started:5.1f}s] {text}", file=self.out, flush=True)
 
-    def __call__(self, node: str, update: dict[str, Any]) -> None:
+    def __call__(self, node: str, update: Mapping[str, Any]) -> None:
         if node in AGENTS:
             answer = update["answers"][0]
             if answer["error"]:
@@ -100,13 +105,11 @@ class Progress:
             self.say("pair chosen")
 
 
-def _print_pair(state: dict[str, Any], out: TextIO) -> None:
-    answers = {a["agent"]: a for a in state["answers"]}
-    pair = state["pair"]
-    print(f"\nProblem: {state['problem']}\n", file=out)
-    for label, agent in (("A", pair["a"]), ("B", pair["b"])):
+def _print_pair(comparison: Comparison, out: TextIO) -> None:
+    print(f"\nProblem: {comparison.problem}\n", file=out)
+    for label, answer in comparison.shown().items():
         print(f"===== Answer {label} =====", file=out)
-        print(answers[agent]["text"].strip(), file=out)
+        print(answer.text.strip(), file=out)
         print(file=out)
 
 
@@ -123,38 +126,37 @@ def _ask_vote(stdin: TextIO, out: TextIO) -> str | None:
         print(f"Please type one of {options}.", file=out)
 
 
-def _reveal(state: dict[str, Any], out: TextIO) -> None:
-    pair, scores = state["pair"], state["scores"]
+def _reveal(comparison: Comparison, out: TextIO) -> None:
     print("\nVoting closed.", file=out)
-    for label, agent in (("A", pair["a"]), ("B", pair["b"])):
+    for label, answer in comparison.shown().items():
+        score = comparison.scores[answer.agent]
         print(
-            f"Answer {label} was written by {LABELS[agent]} (reranker score {scores[agent]:.4f})",
+            f"Answer {label} was written by {LABELS[answer.agent]} (reranker score {score:.4f})",
             file=out,
         )
-    preferred = "A" if scores[pair["a"]] > scores[pair["b"]] else "B"
-    if scores[pair["a"]] == scores[pair["b"]]:
-        preferred = "neither (equal scores)"
-    print(f"The reranker ({state['reranker_model']}) preferred {preferred}.", file=out)
-    outcome = state.get("outcome")
-    agrees = state.get("reranker_agrees")
+    preferred = comparison.reranker_pick or "neither (equal scores)"
+    print(f"The reranker ({comparison.reranker_model}) preferred {preferred}.", file=out)
+    agrees = comparison.reranker_agrees
     verdict = (
         ""
         if agrees is None
         else (" The reranker agreed." if agrees else " The reranker disagreed.")
     )
-    print(f"Outcome: {outcome or 'no votes'}.{verdict}", file=out)
+    print(f"Outcome: {comparison.outcome or 'no votes'}.{verdict}", file=out)
 
 
-def _services(settings: Settings) -> Any:
+def _services(settings: Settings, err: TextIO) -> Any:
     from coderank.services import build_services
 
-    return build_services(settings)
+    services = build_services(settings)
+    services.migrate_if_needed(err)
+    return services
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     problem = validate_problem(args.problem)
     progress = Progress(err)
-    services = _services(settings)
+    services = _services(settings, err)
     try:
         if services.local_model:
             progress.say("starting the embedded model")
@@ -162,11 +164,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
         progress.say(
             f"generating 3 answers with {settings.llm_backend} model; this can take a minute"
         )
-        state = services.comparisons.start(
+        comparison = services.comparisons.start(
             problem, requester=_user(args.user), source="cli", on_progress=progress
         )
-        cid = state["comparison_id"]
-        _print_pair(state, out)
+        cid = comparison.comparison_id
+        _print_pair(comparison, out)
         choice = args.vote or (_ask_vote(sys.stdin, out) if sys.stdin.isatty() else None)
         if choice is None:
             print(
@@ -179,7 +181,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
         result = services.comparisons.vote(cid, user=user, choice=choice)
         print(f"Your vote ({choice}) is recorded for comparison {cid}.", file=out)
         final = (
-            services.comparisons.state(cid)
+            result.comparison
             if result.closed  # VOTE_QUORUM=1: this vote closed it
             else services.comparisons.close(cid, user=user)
         )
@@ -190,7 +192,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
 
 
 def cmd_vote(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    services = _services(settings)
+    services = _services(settings, err)
     try:
         result = services.comparisons.vote(
             args.comparison_id, user=_user(args.user), choice=args.choice
@@ -201,16 +203,19 @@ def cmd_vote(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
             file=out,
         )
         if result.closed:
-            _reveal(services.comparisons.state(args.comparison_id), out)
+            _reveal(result.comparison, out)
         return 0
     finally:
         services.close()
 
 
 def cmd_close(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    services = _services(settings)
+    services = _services(settings, err)
     try:
-        _reveal(services.comparisons.close(args.comparison_id, user=_user(args.user)), out)
+        user = _user(args.user)
+        requester = services.comparisons.get(args.comparison_id).requester
+        how = BY_REQUESTER if user == requester else BY_ADMIN
+        _reveal(services.comparisons.close(args.comparison_id, user=user, how=how), out)
         return 0
     finally:
         services.close()
@@ -221,8 +226,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
 
     store = open_store(settings)
     try:
-        where = {"comparison_id": args.comparison} if args.comparison else None
         for name in COLLECTIONS:
+            key = "_id" if name == COMPARISONS else "comparison_id"
+            where = {key: args.comparison} if args.comparison else None
             print(f"{name} {store.count(name, where)}", file=out)
         return 0
     finally:
@@ -230,6 +236,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
 
 
 def cmd_store(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    if args.store_command == "migrate":
+        return _migrate(settings, out, err)
     from tqdm import tqdm
 
     from coderank.store import open_store
@@ -254,6 +262,22 @@ def cmd_store(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     finally:
         source.close()
         target.close()
+
+
+def _migrate(settings: Settings, out: TextIO, err: TextIO) -> int:
+    from tqdm import tqdm
+
+    from coderank.migrate import migrate
+    from coderank.services import build_services
+
+    services = build_services(settings)
+    try:
+        with tqdm(unit="comparison", file=err, desc="migrate") as bar:
+            count = migrate(services.store, services.comparisons, on_progress=bar.update)
+        print(count.summary(), file=out)
+        return 0 if count.matches else 1
+    finally:
+        services.close()
 
 
 COMMANDS = {

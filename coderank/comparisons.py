@@ -1,74 +1,47 @@
-"""Comparisons as the adapters see them: start one, vote on it, close it.
+"""Comparisons as the adapters see them: start one, vote on it, close it, read it.
 
 A ``comparison_id`` is the LangGraph ``thread_id``. Resumes of one thread are serialised, a
 resume is only sent to a thread that is waiting for a vote, and a vote equal to the user's
-current vote is not resent (LangGraph would take it as the answer to the next interrupt).
+current vote is not resent (LangGraph would take it as the answer to the next interrupt). The
+voting deadline is kept with the comparison: a vote after it closes the comparison instead, and
+:meth:`Comparisons.close_due` closes every comparison past it (the scheduled jobs call it).
 """
 
 from __future__ import annotations
 
-import unicodedata
+import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.types import Command
 
-from coderank.config import MAX_PROBLEM_CHARS
 from coderank.errors import (
+    CoderankError,
     GenerationError,
-    InvalidProblemError,
     UnknownComparisonError,
     VotingClosedError,
 )
 from coderank.graph.checkpoint import ThreadLocks
-from coderank.graph.nodes import now_iso
+from coderank.graph.nodes import iso
+from coderank.graph.state import comparison_of
 from coderank.graph.votes import parse_resume
+from coderank.models import (
+    BY_DEADLINE,
+    BY_REQUESTER,
+    CLOSED_BY_TIME,
+    FAILED,
+    VOTING,
+    Comparison,
+)
+from coderank.problems import validate_problem
+from coderank.store import COMPARISONS, Store
 
-ProgressCallback = Callable[[str, dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
-
-# Bidirectional embeddings, overrides and isolates make text read otherwise than it is ("Trojan
-# Source"); nothing in a Python problem needs them.
-_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-# Control and format characters (zero-width spaces, joiners, BOM), separators, and marks that
-# only modify the character before them (variation selectors, combining marks) show nothing alone.
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Mn", "Zs", "Zl", "Zp"})
-# Letters and symbols that render as blanks.
-_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def _shows_nothing(ch: str) -> bool:
-    return ch in _BLANKS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES
-
-
-def _is_edge_padding(ch: str) -> bool:
-    return ch.isspace() or unicodedata.category(ch) == "Cf"
-
-
-def validate_problem(text: str | None) -> str:
-    """The problem without bidirectional controls, and stripped of whitespace and format
-    characters at both ends (joiners inside, as in emoji sequences, are kept).
-
-    Raises:
-        InvalidProblemError: if nothing of it is visible, or it is longer than
-            ``MAX_PROBLEM_CHARS``.
-    """
-    problem = (text or "").translate(_BIDI_CONTROLS)
-    start, end = 0, len(problem)
-    while start < end and _is_edge_padding(problem[start]):
-        start += 1
-    while end > start and _is_edge_padding(problem[end - 1]):
-        end -= 1
-    problem = problem[start:end]
-    if all(_shows_nothing(ch) for ch in problem):
-        raise InvalidProblemError("the problem is empty: describe a Python task to solve")
-    if len(problem) > MAX_PROBLEM_CHARS:
-        raise InvalidProblemError(
-            f"the problem is {len(problem):,} characters long; the limit is {MAX_PROBLEM_CHARS:,}"
-        )
-    return problem
+ProgressCallback = Callable[[str, Mapping[str, Any]], None]
 
 
 def new_comparison_id() -> str:
@@ -79,20 +52,39 @@ def new_comparison_id() -> str:
 class VoteResult:
     """What a vote did: ``changed`` is false when it repeated the user's current vote."""
 
-    comparison_id: str
+    comparison: Comparison
     user: str
     choice: str
-    voters: int
-    closed: bool
     changed: bool
+
+    @property
+    def comparison_id(self) -> str:
+        return self.comparison.comparison_id
+
+    @property
+    def voters(self) -> int:
+        return self.comparison.voters
+
+    @property
+    def closed(self) -> bool:
+        return self.comparison.closed
 
 
 class Comparisons:
-    """Starts, votes on and closes comparison threads of a compiled graph."""
+    """Starts, votes on, closes and reads comparison threads of a compiled graph."""
 
-    def __init__(self, graph: Any, *, locks: ThreadLocks | None = None) -> None:
+    def __init__(
+        self,
+        graph: Any,
+        *,
+        store: Store,
+        locks: ThreadLocks | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.graph = graph
+        self.store = store
         self.locks = locks or ThreadLocks()
+        self.clock = clock
 
     @staticmethod
     def _config(comparison_id: str) -> dict[str, Any]:
@@ -105,19 +97,20 @@ class Comparisons:
         requester: str,
         source: str,
         comparison_id: str | None = None,
-        surface: dict[str, str] | None = None,
+        surface: Mapping[str, str] | None = None,
         on_progress: ProgressCallback | None = None,
-    ) -> dict[str, Any]:
-        """Run the agents, score, choose the pair, and stop at the vote. Returns the state.
+    ) -> Comparison:
+        """Run the agents, score, choose the pair, and stop at the vote.
 
-        Starting a ``comparison_id`` that already exists returns its state and runs nothing, unless
-        its run was cut off part-way (the process stopped): then it continues from the last
+        Starting a ``comparison_id`` that already exists returns it and runs nothing, unless its
+        run was cut off part-way (the process stopped): then it continues from the last
         checkpoint, without running again the agents that had finished. ``surface`` is kept with
         the comparison for its adapter (e.g. Slack channel and message).
 
         Raises:
             InvalidProblemError: before anything runs or is stored.
-            GenerationError: fewer than two agents answered (their answers are stored).
+            GenerationError: it failed (fewer than two answers, the model went away, ...); what
+                was made is stored and the comparison is recorded as failed.
         """
         problem = validate_problem(problem)
         cid = comparison_id or new_comparison_id()
@@ -126,8 +119,8 @@ class Comparisons:
             "problem": problem,
             "requester": requester,
             "source": source,
-            "surface": surface or {},
-            "created_at": now_iso(),
+            "surface": dict(surface or {}),
+            "created_at": iso(self.clock()),
         }
         with self.locks.hold(cid):
             graph_input: dict[str, Any] | None = initial
@@ -137,22 +130,40 @@ class Comparisons:
                     # Waiting for votes, closed, or failed: a retried start runs nothing again.
                     return self._started(cid)
                 graph_input = None  # LangGraph continues the thread from its checkpoint
-            for update in self.graph.stream(
-                graph_input, self._config(cid), stream_mode="updates", durability="sync"
-            ):
-                for node, value in update.items():
-                    if on_progress is not None and node != "__interrupt__":
-                        on_progress(node, value or {})
+            try:
+                for update in self.graph.stream(
+                    graph_input, self._config(cid), stream_mode="updates", durability="sync"
+                ):
+                    for node, value in update.items():
+                        if on_progress is not None and node != "__interrupt__":
+                            on_progress(node, value or {})
+            except Exception as exc:  # recorded, then raised: nothing is left "generating"
+                self._record_failure(cid, initial, exc)
+                if isinstance(exc, CoderankError):
+                    raise GenerationError(str(exc)) from exc
+                raise
         return self._started(cid)
 
-    def _started(self, comparison_id: str) -> dict[str, Any]:
-        state = self.state(comparison_id)
-        if state.get("error"):
-            raise GenerationError(state["error"])
-        return state
+    def _record_failure(self, cid: str, initial: Mapping[str, Any], exc: Exception) -> None:
+        """A run that raised (a store or model error) is recorded as failed, so it is not left
+        "generating" in the store."""
+        values = dict(self.graph.get_state(self._config(cid)).values or initial)
+        failed = replace(
+            comparison_of(values), status=FAILED, error=str(exc), closed_at=iso(self.clock())
+        )
+        try:
+            self.store.upsert(COMPARISONS, failed.to_document())
+        except CoderankError:
+            log.exception("could not record comparison %s as failed", cid)
 
-    def state(self, comparison_id: str) -> dict[str, Any]:
-        """The thread's current values.
+    def _started(self, comparison_id: str) -> Comparison:
+        comparison = self.get(comparison_id)
+        if comparison.error:
+            raise GenerationError(comparison.error)
+        return comparison
+
+    def get(self, comparison_id: str) -> Comparison:
+        """The comparison as its checkpoint holds it now.
 
         Raises:
             UnknownComparisonError: if no such comparison was started.
@@ -160,42 +171,66 @@ class Comparisons:
         snapshot = self.graph.get_state(self._config(comparison_id))
         if not snapshot.values:
             raise UnknownComparisonError(f"no comparison {comparison_id!r}")
-        return dict(snapshot.values)
+        # The checkpoint's own time dates what the previous version did not record (closed_at).
+        return comparison_of(snapshot.values, updated_at=snapshot.created_at)
 
-    def _resume(self, comparison_id: str, value: dict[str, str]) -> dict[str, Any]:
+    def _resume(self, comparison_id: str, value: dict[str, str]) -> Comparison:
         snapshot = self.graph.get_state(self._config(comparison_id))
         if not snapshot.values:
             raise UnknownComparisonError(f"no comparison {comparison_id!r}")
         if not snapshot.interrupts:
             raise VotingClosedError(f"voting on {comparison_id} is closed")
         self.graph.invoke(Command(resume=value), self._config(comparison_id), durability="sync")
-        return self.state(comparison_id)
+        return self.get(comparison_id)
+
+    def _past_deadline(self, comparison: Comparison) -> bool:
+        return (
+            comparison.status == VOTING
+            and comparison.deadline is not None
+            and iso(self.clock()) >= comparison.deadline
+        )
 
     def vote(self, comparison_id: str, *, user: str, choice: str) -> VoteResult:
         """Record ``user``'s vote (replacing an earlier one). Returns once it is checkpointed and
         stored.
 
         Raises:
-            InvalidVoteError, UnknownComparisonError, VotingClosedError.
+            InvalidVoteError, UnknownComparisonError, VotingClosedError (a vote after the
+            deadline closes the comparison, and the error carries it as ``comparison``).
         """
         value = parse_resume({"user": user, "choice": choice})
         with self.locks.hold(comparison_id):
-            current = self.state(comparison_id)
-            votes = current.get("votes", {})
-            if votes.get(user) == choice and not current.get("closed"):
-                return VoteResult(comparison_id, user, choice, len(votes), False, changed=False)
-            state = self._resume(comparison_id, value)
-        return VoteResult(
-            comparison_id,
-            user,
-            choice,
-            voters=len(state.get("votes", {})),
-            closed=bool(state.get("closed")),
-            changed=True,
-        )
+            current = self.get(comparison_id)
+            if self._past_deadline(current):
+                closed = self._close_by_deadline(comparison_id)
+                raise VotingClosedError(f"voting on {comparison_id} is closed", comparison=closed)
+            if current.votes.get(user) == choice and current.voting:
+                return VoteResult(current, user, choice, changed=False)
+            comparison = self._resume(comparison_id, value)
+        return VoteResult(comparison, user, choice, changed=True)
 
-    def close(self, comparison_id: str, *, user: str) -> dict[str, Any]:
-        """Close voting; returns the final state with ``outcome`` and ``reranker_agrees``."""
-        value = parse_resume({"action": "close", "user": user})
+    def close(self, comparison_id: str, *, user: str, how: str = BY_REQUESTER) -> Comparison:
+        """Close voting (``how``: requester, admin or deadline); returns the closed comparison."""
+        value = parse_resume({"action": "close", "user": user, "how": how})
         with self.locks.hold(comparison_id):
             return self._resume(comparison_id, value)
+
+    def _close_by_deadline(self, comparison_id: str) -> Comparison:
+        value = parse_resume({"action": "close", "user": CLOSED_BY_TIME, "how": BY_DEADLINE})
+        return self._resume(comparison_id, value)
+
+    def close_due(self) -> list[Comparison]:
+        """Close every comparison whose voting deadline has passed; returns those it closed."""
+        due = self.store.find(
+            COMPARISONS, {"status": VOTING, "deadline": {"$lt": iso(self.clock())}}
+        )
+        closed = []
+        for doc in list(due):
+            cid = str(doc["comparison_id"])
+            try:
+                with self.locks.hold(cid):
+                    if self._past_deadline(self.get(cid)):
+                        closed.append(self._close_by_deadline(cid))
+            except (VotingClosedError, UnknownComparisonError) as exc:
+                log.warning("comparison %s past its deadline: %s", cid, exc)
+        return closed

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coderank.models import Comparison
+
 
 class CoderankError(Exception):
     """Base class of every error CodeRank raises on purpose."""
@@ -24,7 +29,12 @@ class UnknownComparisonError(CoderankError):
 
 
 class VotingClosedError(CoderankError):
-    """The comparison exists but takes no more votes."""
+    """The comparison exists but takes no more votes. ``comparison`` is the comparison when
+    this very call closed it (a vote after its deadline)."""
+
+    def __init__(self, message: str, *, comparison: Comparison | None = None) -> None:
+        super().__init__(message)
+        self.comparison = comparison
 
 
 class GenerationError(CoderankError):

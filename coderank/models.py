@@ -1,13 +1,56 @@
-"""Plain data passed between the agents, the graph, the store and the adapters."""
+"""Plain data passed between the agents, the graph, the store and the adapters, and the rules
+every reader shares: the tally, the majority, the reranker's pick."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CHOICES = ("A", "B", "tie", "both_bad")
-# ``closed_by`` of a comparison closed because its voting window ended (not a Slack user id).
+# ``closed_by`` of a comparison closed because its voting window ended (not a user id).
 CLOSED_BY_TIME = "time"
+# ``closed_by`` of a comparison closed because enough people voted.
+CLOSED_BY_QUORUM = "quorum"
+
+# A comparison's life: generating -> voting -> closed, or generating -> failed.
+GENERATING, VOTING, CLOSED, FAILED = "generating", "voting", "closed", "failed"
+STATUSES = (GENERATING, VOTING, CLOSED, FAILED)
+# How voting closed.
+BY_REQUESTER, BY_ADMIN, BY_QUORUM, BY_DEADLINE = "requester", "admin", "quorum", "deadline"
+CLOSED_HOW = (BY_REQUESTER, BY_ADMIN, BY_QUORUM, BY_DEADLINE)
+
+Tally = dict[str, int]
+
+
+def tally(choices: Iterable[str]) -> Tally:
+    """Votes per choice, every choice present (``choices``: one per voter)."""
+    counts = Counter(choices)
+    return {choice: counts.get(choice, 0) for choice in CHOICES}
+
+
+def majority(counts: Mapping[str, int]) -> str | None:
+    """The choice with the most votes; a draw at the top is a ``tie``; ``None`` with no votes."""
+    top = max((counts.get(c, 0) for c in CHOICES), default=0)
+    if top == 0:
+        return None
+    leaders = [c for c in CHOICES if counts.get(c, 0) == top]
+    return leaders[0] if len(leaders) == 1 else "tie"
+
+
+def reranker_pick(score_a: float, score_b: float) -> str | None:
+    """Which shown answer the reranker scored higher: ``A``, ``B``, or ``None`` if equal."""
+    if score_a == score_b:
+        return None
+    return "A" if score_a > score_b else "B"
+
+
+def reranker_agrees(outcome: str | None, score_a: float, score_b: float) -> bool | None:
+    """Whether the reranker scored the humans' preferred answer higher (``None`` if undecided)."""
+    if outcome not in ("A", "B"):
+        return None
+    return reranker_pick(score_a, score_b) == outcome
 
 
 @dataclass(frozen=True)
@@ -29,6 +72,17 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Answer:
+        return cls(
+            agent=str(data["agent"]),
+            text=str(data.get("text") or ""),
+            code=str(data.get("code") or ""),
+            latency_s=float(data.get("latency_s") or 0.0),
+            error=data.get("error"),
+            fatal=bool(data.get("fatal", False)),
+        )
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -43,3 +97,158 @@ class Pair:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Pair:
+        return cls(
+            a=str(data["a"]),
+            b=str(data["b"]),
+            policy=str(data.get("policy") or "unknown"),
+            probability=float(data.get("probability") or 1.0),
+            explored=bool(data.get("explored", False)),
+            swapped=bool(data.get("swapped", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison as every surface sees it, and as the ``comparisons`` collection holds it.
+
+    Built from the LangGraph checkpoint by :mod:`coderank.comparisons` and written by the graph's
+    nodes at each step, so the store always knows a comparison's status and outcome.
+    """
+
+    comparison_id: str
+    problem: str
+    requester: str
+    source: str  # the surface that started it: "cli", "slack", ...
+    created_at: str
+    status: str = GENERATING
+    # Where the adapter shows it (Slack: channel and message ts); empty for the command line.
+    surface: Mapping[str, str] = field(default_factory=dict)
+    answers: tuple[Answer, ...] = ()
+    scores: Mapping[str, float] = field(default_factory=dict)
+    reranker_model: str | None = None
+    llm_model: str | None = None
+    pair: Pair | None = None
+    votes: Mapping[str, str] = field(default_factory=dict)  # user -> choice
+    deadline: str | None = None  # voting closes by itself then (None: only by hand or quorum)
+    closed_at: str | None = None
+    closed_by: str | None = None  # a user id, "quorum" or "time"
+    closed_how: str | None = None  # requester, admin, quorum or deadline
+    error: str | None = None
+    updated_at: str | None = None
+
+    # --- derived ----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self.status in (CLOSED, FAILED)
+
+    @property
+    def voting(self) -> bool:
+        return self.status == VOTING
+
+    @property
+    def counts(self) -> Tally:
+        return tally(self.votes.values())
+
+    @property
+    def voters(self) -> int:
+        return len(self.votes)
+
+    @property
+    def outcome(self) -> str | None:
+        """The majority of the votes (once closed, the comparison's outcome)."""
+        return majority(self.counts)
+
+    @property
+    def score_a(self) -> float:
+        return self.scores[self._pair.a]
+
+    @property
+    def score_b(self) -> float:
+        return self.scores[self._pair.b]
+
+    @property
+    def reranker_pick(self) -> str | None:
+        return reranker_pick(self.score_a, self.score_b) if self.pair else None
+
+    @property
+    def reranker_agrees(self) -> bool | None:
+        if self.pair is None or self.status != CLOSED:
+            return None
+        return reranker_agrees(self.outcome, self.score_a, self.score_b)
+
+    @property
+    def _pair(self) -> Pair:
+        if self.pair is None:
+            raise ValueError(f"comparison {self.comparison_id} has no pair shown")
+        return self.pair
+
+    def answer(self, agent: str) -> Answer:
+        return next(a for a in self.answers if a.agent == agent)
+
+    def shown(self) -> dict[str, Answer]:
+        """``{"A": answer, "B": answer}``: the pair as shown."""
+        return {"A": self.answer(self._pair.a), "B": self.answer(self._pair.b)}
+
+    # --- the stored document ----------------------------------------------------------------
+
+    def to_document(self) -> dict[str, Any]:
+        """The ``comparisons`` document (``_id`` = the comparison id)."""
+        doc = {
+            "_id": self.comparison_id,
+            "comparison_id": self.comparison_id,
+            "problem": self.problem,
+            "requester": self.requester,
+            "source": self.source,
+            "surface": dict(self.surface),
+            "channel": self.surface.get("channel"),
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "agents": [a.agent for a in self.answers if a.ok],
+            "failed_agents": {a.agent: a.error for a in self.answers if not a.ok},
+            "scores": dict(self.scores),
+            "models": {"llm": self.llm_model, "reranker": self.reranker_model},
+            "pair": self.pair.to_dict() if self.pair else None,
+            "votes": dict(self.votes),
+            "tally": self.counts,
+            "voters": self.voters,
+            "majority": self.outcome if self.pair else None,
+            "reranker_pick": self.reranker_pick,
+            "reranker_agrees": self.reranker_agrees,
+            "deadline": self.deadline,
+            "closed_at": self.closed_at,
+            "closed_by": self.closed_by,
+            "closed_how": self.closed_how,
+            "error": self.error,
+        }
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any], answers: Iterable[Answer] = ()) -> Comparison:
+        """A stored comparison (without its answers' texts unless ``answers`` are given)."""
+        models = doc.get("models") or {}
+        return cls(
+            comparison_id=str(doc["comparison_id"]),
+            problem=str(doc.get("problem") or ""),
+            requester=str(doc.get("requester") or ""),
+            source=str(doc.get("source") or ""),
+            created_at=str(doc.get("created_at") or ""),
+            status=str(doc.get("status") or GENERATING),
+            surface=dict(doc.get("surface") or {}),
+            answers=tuple(answers),
+            scores={k: float(v) for k, v in (doc.get("scores") or {}).items()},
+            reranker_model=models.get("reranker"),
+            llm_model=models.get("llm"),
+            pair=Pair.from_dict(doc["pair"]) if doc.get("pair") else None,
+            votes=dict(doc.get("votes") or {}),
+            deadline=doc.get("deadline"),
+            closed_at=doc.get("closed_at"),
+            closed_by=doc.get("closed_by"),
+            closed_how=doc.get("closed_how"),
+            error=doc.get("error"),
+            updated_at=doc.get("updated_at"),
+        )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from coderank.comparisons import Comparisons
 from coderank.config import Settings
@@ -107,6 +108,17 @@ class Services:
             return True, ""
         return health.ok, f"model {health.state}" + (f": {health.detail}" if health.detail else "")
 
+    def migrate_if_needed(self, out: TextIO) -> None:
+        """On the first start over a store of the previous version, write its comparisons
+        collection from the checkpoints (what ``python -m coderank store migrate`` does)."""
+        from coderank.migrate import migrate, needs_migration
+
+        if not needs_migration(self.store):
+            return
+        print("migrating the store: writing one comparison document per comparison…", file=out)
+        count = migrate(self.store, self.comparisons)
+        print(f"migrated: {count.summary()}", file=out)
+
     def close(self) -> None:
         self.store.close()
         self.comparisons.locks.close()
@@ -123,6 +135,7 @@ def build_services(
     store: Store | None = None,
     rng: random.Random | None = None,
     model_name: str | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Services:
     """Build the store, graph and ``Comparisons`` from ``settings``.
 
@@ -146,12 +159,16 @@ def build_services(
         pair_policy=settings.pair_policy,
         pair_explore=settings.pair_explore,
         vote_quorum=settings.vote_quorum,
+        vote_window_hours=settings.vote_window_hours,
         model_name=model_name or "",
         rng=rng or random.Random(),
+        clock=clock,
     )
     path = sqlite_path(settings.checkpoint_url)
     locks = ThreadLocks(Path(f"{path}.locks") if path else None)
-    comparisons = Comparisons(build_graph(graph_services, checkpointer), locks=locks)
+    comparisons = Comparisons(
+        build_graph(graph_services, checkpointer), store=store, locks=locks, clock=clock
+    )
     return Services(
         settings=settings,
         store=store,

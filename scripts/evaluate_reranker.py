@@ -17,14 +17,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coderank.cli import day
 from coderank.config import from_env
 from coderank.errors import CoderankError
-from coderank.evaluation.report import compare_store, evaluate_store, format_report
+from coderank.evaluation.formatting import format_report
+from coderank.evaluation.report import compare_store, evaluate_store
 from coderank.store import open_store
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--since", type=day, help="first day of votes to include (YYYY-MM-DD)")
-    parser.add_argument("--until", type=day, help="first day of votes to leave out (YYYY-MM-DD)")
+    parser.add_argument(
+        "--since", type=day, help="first day of closed comparisons to include (YYYY-MM-DD)"
+    )
+    parser.add_argument(
+        "--until", type=day, help="first day of closed comparisons to leave out (YYYY-MM-DD)"
+    )
     parser.add_argument("--model", type=Path, help="re-score the pairs with this reranker folder")
     args = parser.parse_args(argv)
     if args.model is not None and not args.model.is_dir():

@@ -24,7 +24,9 @@ from coderank.store import open_store
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("data/pairs.jsonl"), help="JSONL file")
-    parser.add_argument("--since", type=day, help="first day of votes to include (YYYY-MM-DD)")
+    parser.add_argument(
+        "--since", type=day, help="first day of closed comparisons to include (YYYY-MM-DD)"
+    )
     args = parser.parse_args(argv)
     try:
         store = open_store(from_env())

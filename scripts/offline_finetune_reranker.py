@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coderank.config import from_env
 from coderank.errors import CoderankError
+from coderank.evaluation.formatting import percent as as_percent
 from coderank.evaluation.metrics import Estimate
 from coderank.finetune.dataset import read_pairs
 from coderank.finetune.promotion import promote_if_better
@@ -37,8 +38,9 @@ def percent(estimate: Estimate) -> str:
     if estimate.value is None:
         return "n/a"
     if estimate.low is None or estimate.high is None:
-        return f"{estimate.value:.1%}"
-    return f"{estimate.value:.1%} [{estimate.low:.1%}, {estimate.high:.1%}]"
+        return as_percent(estimate.value)
+    low, high = as_percent(estimate.low), as_percent(estimate.high)
+    return f"{as_percent(estimate.value)} [{low}, {high}]"
 
 
 def tau(value: float | None) -> str:

@@ -23,12 +23,12 @@ def main(argv: list[str]) -> None:
                 "Write f", requester="alice", source="t", comparison_id=argv[2]
             )
         elif command == "start":
-            state = services.comparisons.start("Write f", requester="alice", source="test")
-            print(state["comparison_id"])
+            comparison = services.comparisons.start("Write f", requester="alice", source="test")
+            print(comparison.comparison_id)
         else:
             result = services.comparisons.vote(argv[2], user="bob", choice="B")
             final = services.comparisons.close(argv[2], user="alice")
-            print(json.dumps({"voters": result.voters, "outcome": final["outcome"]}))
+            print(json.dumps({"voters": result.voters, "outcome": final.outcome}))
     finally:
         services.close()
 

@@ -17,26 +17,23 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.text import SECTION_LIMIT, cut, escape
 from coderank.agents.prompts import LABELS
+from coderank.evaluation.formatting import format_estimate, short, too_few_pairs
 from coderank.evaluation.metrics import Estimate
-from coderank.evaluation.report import EvalReport, format_estimate, too_few_pairs
+from coderank.evaluation.report import EvalReport
 from coderank.evaluation.weekly import Digest, direction
 
 HEADER = "CodeRank weekly digest"
 ARROWS = {"up": "▲", "down": "▼", "same": "＝", "n/a": ""}
-NO_VOTES = "No votes this week."
-
-
-def _short(e: Estimate, *, percent: bool = False) -> str:
-    if e.value is None:
-        return "n/a"
-    return f"{e.value * 100:.1f}%" if percent else f"{e.value:.3f}"
+NO_VOTES = "No comparisons closed this week."
 
 
 def _compared(this: Estimate, last: Estimate, *, percent: bool = False) -> str:
     """This week's figure, last week's value and an arrow (rounded as shown, so equal-looking
     values are ``＝``)."""
     arrow = ARROWS[direction(this, last, digits=3)]
-    shown = f"{format_estimate(this, percent=percent)} · last week {_short(last, percent=percent)}"
+    shown = (
+        f"{format_estimate(this, as_percent=percent)} · last week {short(last, as_percent=percent)}"
+    )
     return f"{shown} (n={last.n})" + (f" {arrow}" if arrow else "")
 
 
@@ -49,7 +46,8 @@ def _window(report: EvalReport) -> str:
         return datetime.fromisoformat(text).strftime("%a %d %b %Y %H:%M") if text else "?"
 
     return (
-        f"Votes from {day(report.since)} to {day(report.until)} UTC, compared with the week before."
+        f"Comparisons closed from {day(report.since)} to {day(report.until)} UTC, compared with "
+        "the week before."
     )
 
 
@@ -65,7 +63,7 @@ def _agreement_text(this: EvalReport, last: EvalReport) -> str:
         f"({b.decisive} decisive) {pairs_arrow}",
         f"*Model used:* {_models(this)} · last week {_models(last)}",
         "*Reweighted by 1/p(pair):* accuracy "
-        f"{format_estimate(a.accuracy_weighted, percent=True)}, "
+        f"{format_estimate(a.accuracy_weighted, as_percent=True)}, "
         f"Kendall's tau-b {format_estimate(a.kendall_tau_weighted)}",
     ]
     return "\n".join(lines)
@@ -77,7 +75,7 @@ def _leaderboard_text(report: EvalReport) -> str:
         name = LABELS.get(s.agent, escape(s.agent))
         lines.append(
             f"{rank}. *{name}*: strength {format_estimate(s.strength, digits=0)} · "
-            f"win rate {format_estimate(s.win_rate, percent=True)}"
+            f"win rate {format_estimate(s.win_rate, as_percent=True)}"
         )
     return "\n".join(lines)
 
@@ -87,9 +85,9 @@ def _habits_text(report: EvalReport) -> str:
     return "\n".join(
         [
             f"*Voting habits* ({h.votes} votes)",
-            f"Position bias (votes for A): {format_estimate(h.position_bias, percent=True)}",
-            f"Tie rate: {format_estimate(h.tie_rate, percent=True)}",
-            f"Both-bad rate: {format_estimate(h.both_bad_rate, percent=True)}",
+            f"Position bias (votes for A): {format_estimate(h.position_bias, as_percent=True)}",
+            f"Tie rate: {format_estimate(h.tie_rate, as_percent=True)}",
+            f"Both-bad rate: {format_estimate(h.both_bad_rate, as_percent=True)}",
             f"Voter agreement (Krippendorff's alpha): {format_estimate(h.voter_agreement)}",
         ]
     )
@@ -111,7 +109,8 @@ def digest_message(digest: Digest) -> tuple[str, list[dict[str, Any]]]:
         b = last.agreement
         blocks.append(
             _section(
-                f"*{NO_VOTES}*\nLast week: accuracy {format_estimate(b.accuracy, percent=True)}, "
+                f"*{NO_VOTES}*\nLast week: accuracy "
+                f"{format_estimate(b.accuracy, as_percent=True)}, "
                 f"Kendall's tau-b {format_estimate(b.kendall_tau)} over {b.pairs} pairs."
             )
         )
@@ -127,7 +126,7 @@ def digest_message(digest: Digest) -> tuple[str, list[dict[str, Any]]]:
         _section(_habits_text(this)),
     ]
     text = (
-        f"{HEADER}: accuracy {_short(a.accuracy, percent=True)} over {a.decisive} decisive pairs, "
-        f"Kendall's tau-b {_short(a.kendall_tau)}."
+        f"{HEADER}: accuracy {short(a.accuracy, as_percent=True)} over {a.decisive} decisive "
+        f"pairs, Kendall's tau-b {short(a.kendall_tau)}."
     )
     return text, [x.to_dict() for x in blocks]

@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot import messages
+from coderank.evaluation.formatting import percent
 
 
 def as_blocks(text: str) -> list[dict[str, Any]]:
@@ -14,7 +15,7 @@ def as_blocks(text: str) -> list[dict[str, Any]]:
 
 
 def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
+    return "n/a" if value is None else percent(value)
 
 
 def progress_text(by: str, stage: str, fraction: float) -> str:

@@ -16,8 +16,7 @@ from slack_sdk.models.blocks import (
 from bot import ids, messages
 from bot.blocks.vote import answer_blocks, problem_block
 from coderank.agents.prompts import LABELS
-from coderank.graph.votes import tally
-from coderank.models import CLOSED_BY_TIME
+from coderank.models import BY_DEADLINE, BY_QUORUM, Comparison
 
 OUTCOMES = {
     "A": "Answer A is better",
@@ -28,46 +27,54 @@ OUTCOMES = {
 }
 
 
-def reranker_line(state: dict[str, Any]) -> str:
-    pair, scores = state["pair"], state["scores"]
-    score_a, score_b = scores[pair["a"]], scores[pair["b"]]
-    agrees = state.get("reranker_agrees")
+def reranker_line(comparison: Comparison) -> str:
     verdict = {
         True: "The reranker agreed",
         False: "The reranker disagreed",
         None: "No decisive majority to compare with the reranker",
-    }[agrees]
+    }[comparison.reranker_agrees]
     return (
-        f"{verdict} (scores: A {score_a:.4f}, B {score_b:.4f}; model `{state['reranker_model']}`)."
+        f"{verdict} (scores: A {comparison.score_a:.4f}, B {comparison.score_b:.4f}; "
+        f"model `{comparison.reranker_model}`)."
     )
 
 
-def results_message(state: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+def closed_line(comparison: Comparison) -> str:
+    """Who or what closed voting."""
+    if comparison.closed_how == BY_QUORUM:
+        return messages.CLOSED_BY_QUORUM
+    if comparison.closed_how == BY_DEADLINE:
+        return messages.CLOSED_BY_TIME
+    return messages.CLOSED_BY.format(user=comparison.closed_by)
+
+
+def results_message(comparison: Comparison) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of a closed comparison."""
-    pair = state["pair"]
-    counts = tally(state.get("votes", {}))
-    voters = sum(counts.values())
-    closed_by = str(state.get("closed_by"))
-    closed = {"quorum": messages.CLOSED_BY_QUORUM, CLOSED_BY_TIME: messages.CLOSED_BY_TIME}.get(
-        closed_by, messages.CLOSED_BY.format(user=closed_by)
+    shown = comparison.shown()
+    counts = comparison.counts
+    voters = comparison.voters
+    authors = (
+        f"Answer A was written by *{LABELS[shown['A'].agent]}*, "
+        f"answer B by *{LABELS[shown['B'].agent]}*."
     )
-    authors = f"Answer A was written by *{LABELS[pair['a']]}*, answer B by *{LABELS[pair['b']]}*."
     counted = " · ".join(f"{messages.CHOICE_LABELS[c]}: {n}" for c, n in counts.items())
-    outcome = OUTCOMES[state.get("outcome")]
+    outcome = OUTCOMES[comparison.outcome]
     blocks: list[Block] = [
         HeaderBlock(text="Voting closed"),
-        problem_block(state),
+        problem_block(comparison),
         DividerBlock(),
-        *answer_blocks(state),
+        *answer_blocks(comparison),
         DividerBlock(),
         SectionBlock(
             block_id=ids.BLOCK_RESULT,
             text=MarkdownTextObject(
                 text=f"{authors}\n*Outcome:* {outcome} ({counted}; {voters} voter"
-                f"{'' if voters == 1 else 's'}).\n{reranker_line(state)}"
+                f"{'' if voters == 1 else 's'}).\n{reranker_line(comparison)}"
             ),
         ),
-        ContextBlock(block_id=ids.BLOCK_TALLY, elements=[MarkdownTextObject(text=closed)]),
+        ContextBlock(
+            block_id=ids.BLOCK_TALLY, elements=[MarkdownTextObject(text=closed_line(comparison))]
+        ),
     ]
     text = f"Voting closed: {outcome}. {authors}"
     return text, [b.to_dict() for b in blocks]

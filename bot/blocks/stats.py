@@ -7,16 +7,17 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from coderank.agents.prompts import LABELS
-from coderank.evaluation.report import EvalReport, format_estimate, too_few_pairs
+from coderank.evaluation.formatting import format_estimate, too_few_pairs
+from coderank.evaluation.report import EvalReport
 
 
 def stats_message(report: EvalReport, counts: dict[str, int]) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of the summary over every stored vote."""
+    """Fallback text and blocks of the summary over every closed comparison."""
     a = report.agreement
     models = ", ".join(f"`{m}`" for m in report.models) or "none yet"
     lines = [
         f"*Pairs judged:* {a.pairs} ({a.decisive} with a majority for A or B)",
-        f"*Reranker accuracy:* {format_estimate(a.accuracy, percent=True)}",
+        f"*Reranker accuracy:* {format_estimate(a.accuracy, as_percent=True)}",
         f"*Kendall's tau-b:* {format_estimate(a.kendall_tau)}",
         f"*Spearman's rho:* {format_estimate(a.spearman_rho)}",
         f"*Model used:* {models}",
@@ -28,7 +29,7 @@ def stats_message(report: EvalReport, counts: dict[str, int]) -> tuple[str, list
         lines.append(
             "*Agents by strength:* "
             + ", ".join(
-                f"{LABELS.get(s.agent, s.agent)} {format_estimate(s.win_rate, percent=True)}"
+                f"{LABELS.get(s.agent, s.agent)} {format_estimate(s.win_rate, as_percent=True)}"
                 for s in ranked
             )
         )
@@ -41,6 +42,6 @@ def stats_message(report: EvalReport, counts: dict[str, int]) -> tuple[str, list
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=f":warning: {too_few_pairs(a)}")])
         )
-    accuracy = format_estimate(a.accuracy, percent=True)
+    accuracy = format_estimate(a.accuracy, as_percent=True)
     text = f"CodeRank so far: {a.pairs} pairs judged, accuracy {accuracy}"
     return text, [b.to_dict() for b in blocks]

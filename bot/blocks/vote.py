@@ -18,24 +18,20 @@ from slack_sdk.models.blocks import (
 
 from bot import ids
 from bot.blocks.text import SECTION_LIMIT, cut, quote, to_mrkdwn
+from coderank.models import Comparison
 
 PROBLEM_LIMIT = 2500
 
 
-def shown_answers(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{"A": answer, "B": answer}`` for the pair shown in ``state``."""
-    by_agent = {a["agent"]: a for a in state["answers"]}
-    return {"A": by_agent[state["pair"]["a"]], "B": by_agent[state["pair"]["b"]]}
-
-
-def problem_block(state: dict[str, Any]) -> SectionBlock:
-    asked = f"<@{state['requester']}> asked:\n{quote(state['problem'], PROBLEM_LIMIT)}"
+def problem_block(comparison: Comparison) -> SectionBlock:
+    asked = f"<@{comparison.requester}> asked:\n{quote(comparison.problem, PROBLEM_LIMIT)}"
     return SectionBlock(block_id=ids.BLOCK_PROBLEM, text=MarkdownTextObject(text=asked))
 
 
-def answer_blocks(state: dict[str, Any]) -> list[Block]:
+def answer_blocks(comparison: Comparison) -> list[Block]:
     """Answer A and B, each cut to fit a section, with *Show full answer* buttons for cut ones."""
-    cid = state["comparison_id"]
+    cid = comparison.comparison_id
+    shown = comparison.shown()
     blocks: list[Block] = []
     buttons = []
     for label, block_id, action_id in (
@@ -43,9 +39,7 @@ def answer_blocks(state: dict[str, Any]) -> list[Block]:
         ("B", ids.BLOCK_ANSWER_B, ids.SHOW_FULL_B),
     ):
         heading = f"*Answer {label}*\n"
-        body, was_cut = cut(
-            to_mrkdwn(shown_answers(state)[label]["text"]), SECTION_LIMIT - len(heading)
-        )
+        body, was_cut = cut(to_mrkdwn(shown[label].text), SECTION_LIMIT - len(heading))
         blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=heading + body)))
         if was_cut:
             buttons.append(
@@ -62,15 +56,15 @@ def voters_text(voters: int) -> str:
     return f"{voters} {'person has' if voters == 1 else 'people have'} voted."
 
 
-def vote_message(state: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+def vote_message(comparison: Comparison) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of an open comparison. Which agent wrote A or B is not shown."""
-    cid = state["comparison_id"]
-    voters = len(state.get("votes", {}))
+    cid = comparison.comparison_id
+    voters = comparison.voters
     blocks: list[Block] = [
         HeaderBlock(text="Which answer is better?"),
-        problem_block(state),
+        problem_block(comparison),
         DividerBlock(),
-        *answer_blocks(state),
+        *answer_blocks(comparison),
         DividerBlock(),
         ContextBlock(
             block_id=ids.BLOCK_TALLY, elements=[MarkdownTextObject(text=voters_text(voters))]

@@ -12,22 +12,12 @@ from slack_sdk import WebClient
 
 from bot import ids, messages
 from bot.blocks.modal import full_answer_view
-from bot.blocks.results import results_message
-from bot.blocks.vote import shown_answers, vote_message
 from bot.services import BotServices
+from bot.surface import message_of
 from coderank.errors import UnknownComparisonError, VotingClosedError
+from coderank.models import BY_ADMIN, BY_REQUESTER, Comparison
 
 log = logging.getLogger(__name__)
-
-
-def show_state(services: BotServices, state: dict[str, Any], channel: str, ts: str) -> None:
-    """Update the comparison's message: the tally while open, the results once closed (and then
-    its voting deadline is no longer needed)."""
-    closed = bool(state.get("closed"))
-    text, blocks = results_message(state) if closed else vote_message(state)
-    services.updater.push(channel, ts, text=text, blocks=blocks, final=closed)
-    if closed and services.jobs is not None:
-        services.jobs.cancel_close(state["comparison_id"])
 
 
 def _any_of(action_ids: Iterable[str]) -> re.Pattern[str]:
@@ -58,22 +48,28 @@ REFUSALS: dict[type[Exception], str] = {
 
 def clicked_comparison(
     services: BotServices, body: dict[str, Any], action: dict[str, Any]
-) -> dict[str, Any]:
-    """The state of the comparison a button names, if that button is in the comparison's own
-    message (a comparison started elsewhere, e.g. on the command line, has none).
+) -> Comparison:
+    """The comparison a button names, if that button is in the comparison's own message (a
+    comparison started elsewhere, e.g. on the command line, has none).
 
     Raises:
         Refused: no such comparison, or not this message's.
     """
     try:
-        state = services.comparisons.state(action["value"])
+        comparison = services.comparisons.get(action["value"])
     except UnknownComparisonError as exc:
         raise Refused(REFUSALS[UnknownComparisonError]) from exc
-    channel, ts = _message(body)
-    surface = state.get("surface") or {}
-    if surface.get("channel") != channel or surface.get("ts") != ts:
+    if message_of(comparison.surface) != _message(body):
         raise Refused(messages.NOT_THIS_MESSAGE)
-    return state
+    return comparison
+
+
+def _closed(services: BotServices, respond: Respond, exc: VotingClosedError) -> None:
+    """Tell the clicker voting is closed; if this click found it past its deadline (and closed
+    it), show the results."""
+    _tell(respond, REFUSALS[VotingClosedError])
+    if exc.comparison is not None:
+        services.surface.show(exc.comparison)
 
 
 def register(app: App, services: BotServices) -> None:
@@ -82,7 +78,7 @@ def register(app: App, services: BotServices) -> None:
         ack()
         user, choice = body["user"]["id"], ids.VOTE_CHOICES[action["action_id"]]
         try:
-            cid = clicked_comparison(services, body, action)["comparison_id"]
+            cid = clicked_comparison(services, body, action).comparison_id
         except Refused as refused:
             _tell(respond, str(refused))
             return
@@ -91,9 +87,13 @@ def register(app: App, services: BotServices) -> None:
             return  # a retry of a click already handled
         try:
             result = services.comparisons.vote(cid, user=user, choice=choice)
-        except (VotingClosedError, UnknownComparisonError) as exc:
+        except VotingClosedError as exc:
             services.ledger.release(key)  # nothing recorded: the claim stands for no vote
-            _tell(respond, REFUSALS[type(exc)])
+            _closed(services, respond, exc)
+            return
+        except UnknownComparisonError:
+            services.ledger.release(key)
+            _tell(respond, REFUSALS[UnknownComparisonError])
             return
         except BaseException:
             services.ledger.release(key)  # not recorded: a retry of this click may try again
@@ -101,26 +101,32 @@ def register(app: App, services: BotServices) -> None:
         confirmation = messages.VOTED if result.changed else messages.VOTE_UNCHANGED
         _tell(respond, confirmation.format(choice=messages.CHOICE_LABELS[choice]))
         if result.changed:
-            show_state(services, services.comparisons.state(cid), *_message(body))
+            services.surface.show(result.comparison)
 
     @app.action(ids.CLOSE_VOTING)
     def close(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         user = body["user"]["id"]
         try:
-            state = clicked_comparison(services, body, action)
-            requester = state.get("requester")
-            if not services.can_close(user, requester):
-                _tell(respond, messages.CLOSE_FORBIDDEN.format(requester=requester))
+            comparison = clicked_comparison(services, body, action)
+            if user == comparison.requester:
+                how = BY_REQUESTER
+            elif services.is_admin(user):
+                how = BY_ADMIN
+            else:
+                _tell(respond, messages.CLOSE_FORBIDDEN.format(requester=comparison.requester))
                 return
-            final = services.comparisons.close(state["comparison_id"], user=user)
+            final = services.comparisons.close(comparison.comparison_id, user=user, how=how)
         except Refused as refused:
             _tell(respond, str(refused))
             return
-        except (VotingClosedError, UnknownComparisonError) as exc:
-            _tell(respond, REFUSALS[type(exc)])
+        except VotingClosedError as exc:
+            _closed(services, respond, exc)
             return
-        show_state(services, final, *_message(body))
+        except UnknownComparisonError:
+            _tell(respond, REFUSALS[UnknownComparisonError])
+            return
+        services.surface.show(final)
 
     @app.action(_any_of(ids.SHOW_FULL_LABELS))
     def show_full(
@@ -129,11 +135,9 @@ def register(app: App, services: BotServices) -> None:
         ack()
         label = ids.SHOW_FULL_LABELS[action["action_id"]]
         try:
-            state = clicked_comparison(services, body, action)
+            comparison = clicked_comparison(services, body, action)
         except Refused as refused:
             _tell(respond, str(refused))
             return
-        answer = shown_answers(state)[label]
-        client.views_open(
-            trigger_id=body["trigger_id"], view=full_answer_view(label, answer["text"])
-        )
+        answer = comparison.shown()[label]
+        client.views_open(trigger_id=body["trigger_id"], view=full_answer_view(label, answer.text))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -14,18 +13,18 @@ from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.blocks.finetune import runs_text
-from bot.blocks.progress import failed_message, progress_message
+from bot.blocks.progress import progress_message
 from bot.blocks.stats import stats_message
-from bot.blocks.vote import vote_message
+from bot.digest import post_weekly_digest
 from bot.finetune import claim_finetune, launch_finetune
-from bot.jobs import post_weekly_digest
 from bot.services import BotServices
-from coderank.agents.prompts import AGENTS
-from coderank.comparisons import validate_problem
-from coderank.errors import CoderankError, GenerationError, InvalidProblemError
-from coderank.evaluation.report import evaluate
+from bot.surface import SOURCE
+from coderank.errors import CoderankError, InvalidProblemError
+from coderank.evaluation.report import closed_between, evaluate
 from coderank.finetune.run import last_runs
-from coderank.store import COLLECTIONS, FEEDBACK
+from coderank.generation import GenerationRequest
+from coderank.problems import validate_problem
+from coderank.store import COLLECTIONS, Window
 
 log = logging.getLogger(__name__)
 
@@ -33,67 +32,6 @@ log = logging.getLogger(__name__)
 def comparison_id_for(trigger_id: str) -> str:
     """One comparison per slash command: a Slack retry carries the same ``trigger_id``."""
     return "s" + hashlib.sha256(trigger_id.encode()).hexdigest()[:15]
-
-
-def run_comparison(
-    services: BotServices,
-    *,
-    comparison_id: str,
-    problem: str,
-    requester: str,
-    channel: str,
-    ts: str,
-) -> None:
-    """Generate, score and pair (on a pool worker), updating the channel message as it goes."""
-    try:
-        _generate(services, comparison_id, problem, requester, channel, ts)
-    finally:
-        services.ledger.finish(comparison_id)  # shown: the pair, or why there is none
-
-
-def _generate(
-    services: BotServices, comparison_id: str, problem: str, requester: str, channel: str, ts: str
-) -> None:
-    finished: dict[str, bool] = {}
-
-    def on_progress(node: str, update: dict[str, Any]) -> None:
-        if node in AGENTS:
-            finished[node] = update["answers"][0]["error"] is None
-            text, blocks = progress_message(requester=requester, problem=problem, finished=finished)
-            services.updater.push(channel, ts, text=text, blocks=blocks)
-
-    try:
-        state = services.comparisons.start(
-            problem,
-            requester=requester,
-            source="slack",
-            comparison_id=comparison_id,
-            surface={"channel": channel, "ts": ts},
-            on_progress=on_progress,
-        )
-    except CoderankError as exc:  # too few answers, a model or the store failed
-        if not isinstance(exc, GenerationError):
-            log.error("comparison %s failed: %s: %s", comparison_id, type(exc).__name__, exc)
-        text, blocks = failed_message(requester=requester, problem=problem, error=str(exc))
-        services.updater.push(channel, ts, text=text, blocks=blocks, final=True)
-        return
-    except Exception as exc:  # never leave the message on "generating" with nothing said
-        log.exception("comparison %s failed", comparison_id)
-        text, blocks = failed_message(
-            requester=requester,
-            problem=problem,
-            error=messages.INTERNAL_ERROR.format(kind=type(exc).__name__),
-        )
-        services.updater.push(channel, ts, text=text, blocks=blocks, final=True)
-        return
-    text, blocks = vote_message(state)
-    services.updater.push(channel, ts, text=text, blocks=blocks)
-    jobs = services.jobs
-    if jobs is None or state.get("closed") or jobs.close_deadline(comparison_id) is not None:
-        return
-    deadline = jobs.deadline_after(datetime.now(UTC))
-    if deadline is not None:
-        jobs.schedule_close(comparison_id, at=deadline)
 
 
 def in_background(services: BotServices, respond: Respond, job: Callable[[], object]) -> None:
@@ -113,8 +51,9 @@ def in_background(services: BotServices, respond: Respond, job: Callable[[], obj
 
 
 def stats_reply(services: BotServices) -> dict[str, Any]:
-    """The ephemeral ``/coderank stats`` summary, over every vote stored."""
-    report = evaluate(services.store.find(FEEDBACK))
+    """The ephemeral ``/coderank stats`` summary, over every closed comparison (what
+    ``scripts/evaluate_reranker.py`` reports without a window)."""
+    report = evaluate(closed_between(services.store, Window()))
     counts = {name: services.store.count(name) for name in COLLECTIONS}
     text, blocks = stats_message(report, counts)
     return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
@@ -129,44 +68,6 @@ def status_reply(services: BotServices) -> dict[str, Any]:
         runs=runs_text(last_runs(services.store)),
     )
     return {"text": text, "response_type": "ephemeral"}
-
-
-def _show_status(services: BotServices, request: dict[str, str], status: str) -> None:
-    """Show ``status`` in a requested comparison's progress message."""
-    text, blocks = progress_message(
-        requester=request["requester"], problem=request["problem"], finished={}, status=status
-    )
-    services.updater.push(request["channel"], request["ts"], text=text, blocks=blocks)
-
-
-def submit_generation(services: BotServices, request: dict[str, str]) -> int:
-    """Queue one comparison's generation (``request``: comparison_id, problem, requester, channel,
-    ts); returns its place in the queue (0: it starts now). If the bot stops before its turn, its
-    message says so and the next start resumes it (:func:`resume_pending`)."""
-
-    def paused() -> None:
-        _show_status(services, request, messages.PAUSED_BY_RESTART)
-
-    try:
-        _, ahead = services.pool.submit(
-            lambda: run_comparison(services, **request), on_cancel=paused
-        )
-    except RuntimeError:  # the bot is shutting down: the request stays pending for the restart
-        paused()
-        return 0
-    return ahead
-
-
-def resume_pending(services: BotServices) -> int:
-    """At start-up: generate the comparisons asked for before a restart (or a crash) whose
-    generation never ended. A run cut off part-way continues from its checkpoint. Returns how
-    many were resumed."""
-    pending = services.ledger.pending()
-    for cid, request in pending:
-        log.info("resuming comparison %s after a restart", cid)
-        _show_status(services, request, messages.RESUMED_AFTER_RESTART)
-        submit_generation(services, request)
-    return len(pending)
 
 
 def register(app: App, services: BotServices) -> None:
@@ -199,28 +100,22 @@ def register(app: App, services: BotServices) -> None:
                 respond(text=messages.NOT_IN_CHANNEL, response_type="ephemeral")
                 return
             raise
-        request = {
-            "comparison_id": cid,
-            "problem": problem,
-            "requester": user,
-            "channel": channel,
-            "ts": posted["ts"],
-        }
-        services.ledger.add_pending(cid, request)  # until its message shows the pair or a failure
-        ahead = submit_generation(services, request)
-        ts = request["ts"]
+        request = GenerationRequest(
+            comparison_id=cid,
+            problem=problem,
+            requester=user,
+            source=SOURCE,
+            surface={"channel": channel, "ts": str(posted["ts"])},
+        )
+        ahead = services.generations.submit(request)  # pending until it shows a pair or fails
         if ahead:
             respond(text=messages.QUEUED.format(ahead=ahead), response_type="ephemeral")
-            text, blocks = progress_message(
-                requester=user, problem=problem, finished={}, queued_ahead=ahead
-            )
-            services.updater.push(channel, ts, text=text, blocks=blocks)
 
     @app.command("/coderank-admin")
     def coderank_admin(
         ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        if command["user_id"] not in services.settings.admins:
+        if not services.is_admin(command["user_id"]):
             ack(text=messages.NOT_ADMIN)
             return
         verb = (command.get("text") or "").strip().lower()
@@ -229,7 +124,7 @@ def register(app: App, services: BotServices) -> None:
             ack(text=messages.DIGEST_POSTING.format(channel=channel))
 
             def digest() -> None:
-                post_weekly_digest(services, client, channel)
+                post_weekly_digest(services.store, client, channel)
                 respond(
                     text=messages.DIGEST_POSTED.format(channel=channel), response_type="ephemeral"
                 )

@@ -1,4 +1,7 @@
-"""From feedback documents (one per voter) to one judged pair per comparison."""
+"""From closed comparisons (the ``comparisons`` collection) to the judged pairs the metrics read.
+
+Only closed comparisons count: the votes of one still open are not its outcome yet.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from coderank.models import CHOICES
+from coderank.models import CHOICES, CLOSED, majority, tally
 
 # Human preference of a majority outcome: +1 for A, -1 for B, 0 for a tie; both_bad has none.
 PREFERENCE = {"A": 1, "B": -1, "tie": 0}
@@ -15,7 +18,8 @@ PREFERENCE = {"A": 1, "B": -1, "tie": 0}
 
 @dataclass
 class JudgedPair:
-    """A comparison as the metrics see it: the shown pair, the reranker's scores, the votes."""
+    """A closed comparison as the metrics see it: the shown pair, the reranker's scores, the
+    votes, and when it closed (the week it counts in)."""
 
     comparison_id: str
     agent_a: str
@@ -24,33 +28,20 @@ class JudgedPair:
     score_b: float
     probability: float
     model: str
-    created_at: str
+    closed_at: str
     votes: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def counts(self) -> tuple[int, int, int, int]:
-        """Votes for A, B, tie, both_bad (read once the votes are all in: it is cached)."""
-        a = b = tie = bad = 0
-        for choice in self.votes.values():
-            if choice == "A":
-                a += 1
-            elif choice == "B":
-                b += 1
-            elif choice == "tie":
-                tie += 1
-            else:
-                bad += 1
+        """Votes for A, B, tie, both_bad."""
+        counted = tally(self.votes.values())
+        a, b, tie, bad = (counted[c] for c in CHOICES)
         return a, b, tie, bad
 
     @cached_property
     def outcome(self) -> str | None:
-        """The majority choice, as the graph's ``majority`` decides it (a draw is a tie)."""
-        counts = self.counts
-        top = max(counts)
-        if top == 0:
-            return None
-        leaders = [c for c, n in zip(CHOICES, counts, strict=True) if n == top]
-        return leaders[0] if len(leaders) == 1 else "tie"
+        """The majority choice (a draw at the top is a tie), as the comparison closed with."""
+        return majority(dict(zip(CHOICES, self.counts, strict=True)))
 
     @property
     def decisive(self) -> bool:
@@ -76,25 +67,27 @@ class JudgedPair:
         return 1.0 / self.probability if self.probability > 0 else 0.0
 
 
-def judged_pairs(feedback: Iterable[Mapping[str, Any]]) -> list[JudgedPair]:
-    """Group feedback documents by comparison, in the order comparisons first appear."""
-    pairs: dict[str, JudgedPair] = {}
-    for doc in feedback:
-        if doc.get("choice") not in CHOICES:
-            continue
-        cid = doc["comparison_id"]
-        pair = pairs.get(cid)
-        if pair is None:
-            pair = pairs[cid] = JudgedPair(
-                comparison_id=cid,
-                agent_a=doc["agent_a"],
-                agent_b=doc["agent_b"],
-                score_a=float(doc["score_a"]),
-                score_b=float(doc["score_b"]),
-                probability=float(doc.get("pair_probability") or 1.0),
-                model=str(doc.get("reranker_model") or "unknown"),
-                created_at=str(doc.get("created_at") or ""),
-            )
-        pair.votes[doc["user"]] = doc["choice"]
-        pair.created_at = min(pair.created_at, str(doc.get("created_at") or pair.created_at))
-    return list(pairs.values())
+def judged_pair(doc: Mapping[str, Any]) -> JudgedPair | None:
+    """The judged pair of a ``comparisons`` document, or ``None`` if it is not closed with a
+    pair shown and at least one vote."""
+    pair, votes = doc.get("pair"), doc.get("votes") or {}
+    if doc.get("status") != CLOSED or not pair or not votes:
+        return None
+    scores = doc.get("scores") or {}
+    return JudgedPair(
+        comparison_id=str(doc["comparison_id"]),
+        agent_a=str(pair["a"]),
+        agent_b=str(pair["b"]),
+        score_a=float(scores[pair["a"]]),
+        score_b=float(scores[pair["b"]]),
+        probability=float(pair.get("probability") or 1.0),
+        model=str((doc.get("models") or {}).get("reranker") or "unknown"),
+        closed_at=str(doc.get("closed_at") or ""),
+        votes={str(u): str(c) for u, c in votes.items() if c in CHOICES},
+    )
+
+
+def judged_pairs(comparisons: Iterable[Mapping[str, Any]]) -> list[JudgedPair]:
+    """The judged pairs of ``comparisons`` documents (open, failed and unvoted ones left out)."""
+    pairs = (judged_pair(doc) for doc in comparisons)
+    return [p for p in pairs if p is not None]

@@ -1,4 +1,5 @@
-"""An evaluation run: stream the votes in a window, compute every figure, store the run."""
+"""An evaluation run: stream the comparisons closed in a window, compute every figure, store the
+run. (Its text: :mod:`coderank.evaluation.formatting`.)"""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from coderank.evaluation.metrics import MIN_DECISIVE, Agreement, Estimate, agreement
+from coderank.evaluation.metrics import Agreement, agreement
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.preferences import AgentStanding, VotingHabits, standings, voting_habits
+from coderank.models import CLOSED
 from coderank.reranker.base import Reranker
 from coderank.store import (
+    COMPARISONS,
     EVALUATION_RESULTS,
-    FEEDBACK,
     RESPONSES,
     Document,
     Store,
+    Window,
     doc_id,
-    window,
 )
 
 
@@ -49,20 +51,10 @@ class EvalReport:
         return {"_id": self.doc_id, **asdict(self)}
 
 
-def in_window(
-    feedback: Iterable[Mapping[str, Any]], since: str | None, until: str | None
-) -> Iterator[Mapping[str, Any]]:
-    """Votes cast in ``[since, until)`` (ISO 8601 strings compare in time order)."""
-    for doc in feedback:
-        created = str(doc.get("created_at") or "")
-        if (since is None or created >= since) and (until is None or created < until):
-            yield doc
-
-
-def votes_between(store: Store, since: str | None, until: str | None) -> Iterator[Document]:
-    """The stored votes cast in ``[since, until)``, filtered by the store (``created_at`` is
-    indexed), streamed."""
-    return store.find(FEEDBACK, window("created_at", since, until))
+def closed_between(store: Store, window: Window) -> Iterator[Document]:
+    """The comparisons that closed in ``window``, filtered by the store (``status`` and
+    ``closed_at`` are indexed), streamed."""
+    return store.find(COMPARISONS, {"status": CLOSED, **window.filter("closed_at")})
 
 
 def rescore(pairs: list[JudgedPair], store: Store, reranker: Reranker) -> list[JudgedPair]:
@@ -106,22 +98,26 @@ def report_of(
 
 
 def evaluate(
-    feedback: Iterable[Mapping[str, Any]],
+    comparisons: Iterable[Mapping[str, Any]],
     *,
     since: str | None = None,
     until: str | None = None,
     now: datetime | None = None,
     kind: str = "evaluation",
 ) -> EvalReport:
-    """Evaluate the votes in ``[since, until)``."""
-    pairs = judged_pairs(in_window(feedback, since, until))
+    """Evaluate the comparisons (``comparisons`` documents) that closed in ``[since, until)``."""
+    window = Window(since, until)
+    pairs = judged_pairs(d for d in comparisons if window.contains(d.get("closed_at")))
     return report_of(pairs, since=since, until=until, now=now, kind=kind)
 
 
-def evaluate_store(store: Store, **options: Any) -> EvalReport:
-    """Evaluate from the store's feedback (streamed) and store the run in evaluation_results."""
-    votes = votes_between(store, options.get("since"), options.get("until"))
-    report = evaluate(votes, **options)
+def evaluate_store(
+    store: Store, *, since: str | None = None, until: str | None = None, **options: Any
+) -> EvalReport:
+    """Evaluate the comparisons closed in the window (streamed from the store) and store the
+    run in evaluation_results."""
+    closed = closed_between(store, Window(since, until))
+    report = evaluate(closed, since=since, until=until, **options)
     store.upsert(EVALUATION_RESULTS, report.to_document())
     return report
 
@@ -136,7 +132,7 @@ def compare_store(
 ) -> tuple[EvalReport, EvalReport]:
     """The stored scores and ``reranker``'s scores on the same pairs (those whose answers are
     stored); both runs are stored in evaluation_results."""
-    pairs = judged_pairs(votes_between(store, since, until))
+    pairs = judged_pairs(closed_between(store, Window(since, until)))
     again = rescore(pairs, store, reranker)
     kept = {p.comparison_id for p in again}
     shared = [p for p in pairs if p.comparison_id in kept]
@@ -147,56 +143,3 @@ def compare_store(
     for report in (stored, other):
         store.upsert(EVALUATION_RESULTS, report.to_document())
     return stored, other
-
-
-def too_few_pairs(a: Agreement) -> str:
-    """Why figures over ``a``'s pairs cannot yet tell the reranker from chance (shown in every
-    report while ``a.enough_data`` is False)."""
-    return (
-        f"Only {a.decisive} decisive pairs: too few to tell a reranker that is right 60% of the "
-        f"time from chance (50%); about {MIN_DECISIVE} are needed."
-    )
-
-
-def format_estimate(e: Estimate, *, percent: bool = False, digits: int = 3) -> str:
-    if e.value is None:
-        return f"n/a (n={e.n})"
-    scale = 100 if percent else 1
-    unit = "%" if percent else ""
-    d = 1 if percent else digits
-    interval = (
-        f" [{e.low * scale:.{d}f}, {e.high * scale:.{d}f}]"
-        if e.low is not None and e.high is not None
-        else ""
-    )
-    return f"{e.value * scale:.{d}f}{unit}{interval} (n={e.n})"
-
-
-def format_report(report: EvalReport) -> str:
-    """The report as a plain-text table (what ``scripts/evaluate_reranker.py`` prints)."""
-    a = report.agreement
-    window = f"{report.since or 'the start'} to {report.until or 'now'}"
-    models = ", ".join(f"{m} ({n})" for m, n in report.models.items()) or "none"
-    rows = [
-        ("window", window),
-        ("model used", models),
-        ("pairs evaluated", f"{a.pairs} ({a.decisive} decisive)"),
-        ("accuracy", format_estimate(a.accuracy, percent=True)),
-        ("accuracy (bootstrap interval)", format_estimate(a.accuracy_bootstrap, percent=True)),
-        ("accuracy, reweighted by 1/p(pair)", format_estimate(a.accuracy_weighted, percent=True)),
-        ("Kendall's tau-b", format_estimate(a.kendall_tau)),
-        ("Kendall's tau-b, reweighted", format_estimate(a.kendall_tau_weighted)),
-        ("Spearman's rho", format_estimate(a.spearman_rho)),
-        ("position bias (votes for A)", format_estimate(report.habits.position_bias, percent=True)),
-        ("tie rate", format_estimate(report.habits.tie_rate, percent=True)),
-        ("both-bad rate", format_estimate(report.habits.both_bad_rate, percent=True)),
-        ("voter agreement (Krippendorff's alpha)", format_estimate(report.habits.voter_agreement)),
-    ]
-    for s in report.standings:
-        rows.append((f"agent {s.agent}: win rate", format_estimate(s.win_rate, percent=True)))
-        rows.append((f"agent {s.agent}: Bradley-Terry", format_estimate(s.strength, digits=0)))
-    width = max(len(k) for k, _ in rows)
-    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
-    if not a.enough_data:
-        lines.append(f"warning: {too_few_pairs(a)}")
-    return "\n".join(lines)

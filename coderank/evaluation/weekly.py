@@ -3,7 +3,7 @@ history. Pure; the Slack message and the chart are built from a ``Digest`` elsew
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,8 +11,8 @@ from typing import Any
 
 from coderank.evaluation.metrics import Estimate, agreement
 from coderank.evaluation.pairs import judged_pairs
-from coderank.evaluation.report import EvalReport, evaluate, votes_between
-from coderank.store import EVALUATION_RESULTS, Store
+from coderank.evaluation.report import EvalReport, closed_between, evaluate
+from coderank.store import EVALUATION_RESULTS, Store, Window
 
 WEEK = timedelta(days=7)
 DIGEST_KIND = "digest"
@@ -20,7 +20,7 @@ DIGEST_KIND = "digest"
 
 @dataclass(frozen=True)
 class WeekPoint:
-    """One week of the history: its votes' agreement with the reranker."""
+    """One week of the history: how its closed comparisons agree with the reranker."""
 
     start: datetime
     end: datetime
@@ -35,27 +35,30 @@ class Digest:
     """What the weekly digest shows."""
 
     now: datetime
-    this_week: EvalReport  # votes in [now - 7 days, now)
-    last_week: EvalReport  # votes in [now - 14 days, now - 7 days)
+    this_week: EvalReport  # comparisons closed in [now - 7 days, now)
+    last_week: EvalReport  # closed in [now - 14 days, now - 7 days)
     history: list[WeekPoint]  # one point per week, oldest first; the last is this week
 
 
 def bound(moment: datetime) -> str:
-    """A window bound as ``in_window`` compares it: UTC, whole seconds, ``+00:00``.
+    """A window bound: UTC, whole seconds, ``+00:00``.
 
-    Stored ``created_at`` values are UTC ISO 8601 with or without fractions of a second; both
-    compare correctly as strings against a bound without them (``.`` and ``+`` sort after it).
+    Stored timestamps are UTC ISO 8601 with or without fractions of a second; both compare
+    correctly as strings against a bound without them (``.`` and ``+`` sort after it).
     """
     if moment.tzinfo is None:
         raise ValueError("the digest needs a timezone-aware datetime")
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def build_digest(feedback: Iterable[Mapping[str, Any]], *, now: datetime, weeks: int = 8) -> Digest:
-    """Read ``feedback`` once and evaluate the last ``weeks`` weeks ending at ``now``.
+def build_digest(
+    comparisons: Iterable[Mapping[str, Any]], *, now: datetime, weeks: int = 8
+) -> Digest:
+    """Read ``comparisons`` documents once and evaluate the last ``weeks`` weeks ending at
+    ``now``: each closed comparison counts in the week it closed in.
 
-    This week's and last week's reports come from ``evaluate`` over the same windows, so they
-    equal ``evaluate(feedback, since=..., until=...)`` (and ``scripts/evaluate_reranker.py``).
+    This week's and last week's reports equal ``evaluate(comparisons, since=..., until=...)``
+    (and ``scripts/evaluate_reranker.py``) over the same windows.
     """
     if weeks < 1:
         raise ValueError("weeks must be at least 1")
@@ -64,17 +67,17 @@ def build_digest(feedback: Iterable[Mapping[str, Any]], *, now: datetime, weeks:
     now = now.astimezone(UTC)
     span = max(weeks, 2)
     starts = [now - WEEK * (span - i) for i in range(span + 1)]  # oldest first, ends at now
-    bounds = [bound(s) for s in starts]
+    windows = [Window(bound(a), bound(b)) for a, b in itertools.pairwise(starts)]
     buckets: list[list[Mapping[str, Any]]] = [[] for _ in range(span)]
-    for doc in feedback:
-        created = str(doc.get("created_at") or "")
-        # The same comparisons as in_window: bucket i holds bounds[i] <= created < bounds[i + 1].
-        i = bisect_right(bounds, created) - 1
-        if 0 <= i < span:
-            buckets[i].append(doc)
+    for doc in comparisons:
+        closed_at = doc.get("closed_at")
+        week = next((i for i, w in enumerate(windows) if w.contains(closed_at)), None)
+        if week is not None:
+            buckets[week].append(doc)
 
     def report(i: int) -> EvalReport:
-        return evaluate(buckets[i], since=bounds[i], until=bounds[i + 1], now=now, kind=DIGEST_KIND)
+        w = windows[i]
+        return evaluate(buckets[i], since=w.since, until=w.until, now=now, kind=DIGEST_KIND)
 
     this_week, last_week = report(span - 1), report(span - 2)
     history = []
@@ -110,9 +113,9 @@ def direction(this: Estimate, last: Estimate, *, digits: int | None = None) -> s
 
 
 def digest_from_store(store: Store, *, now: datetime, weeks: int = 8) -> Digest:
-    """Build the digest from the store's feedback and store this week's report as an
-    evaluation run (kind ``"digest"``)."""
-    since = bound(now - WEEK * max(weeks, 2))  # only the weeks shown are read
-    digest = build_digest(votes_between(store, since, None), now=now, weeks=weeks)
+    """Build the digest from the comparisons closed in the weeks shown and store this week's
+    report as an evaluation run (kind ``"digest"``)."""
+    since = bound(now - WEEK * max(weeks, 2))
+    digest = build_digest(closed_between(store, Window(since, None)), now=now, weeks=weeks)
     store.upsert(EVALUATION_RESULTS, digest.this_week.to_document())
     return digest

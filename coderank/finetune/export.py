@@ -1,4 +1,5 @@
-"""From stored votes to preference pairs: one per comparison whose voters' majority chose A or B.
+"""From closed comparisons to preference pairs: one per comparison whose voters' majority chose A
+or B (open comparisons are not decided yet and are left out).
 
 The JSON Lines format (``scripts/export_feedback.py``, read back by ``dataset.read_pairs``) is in
 ``docs/data-model.md``.
@@ -14,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
-from coderank.evaluation.report import votes_between
+from coderank.evaluation.report import closed_between
 from coderank.models import CHOICES
-from coderank.store import RESPONSES, Store, doc_id
+from coderank.store import RESPONSES, Store, Window, doc_id
 
 
 @dataclass
@@ -42,7 +43,7 @@ def preference_line(pair: JudgedPair, chosen: dict[str, Any], rejected: dict[str
         "chosen_agent": chosen["agent"],
         "rejected_agent": rejected["agent"],
         "votes": counts,
-        "created_at": pair.created_at,
+        "created_at": pair.closed_at,
     }
 
 
@@ -72,9 +73,9 @@ def preference_lines(
 
 
 def export_pairs(store: Store, out: Path, *, since: str | None = None) -> ExportCount:
-    """Write the decisive comparisons of votes cast since ``since`` to ``out`` (JSON Lines),
-    through a temporary file, so a failed export leaves no half file."""
-    pairs = judged_pairs(votes_between(store, since, None))
+    """Write the decisive comparisons closed since ``since`` to ``out`` (JSON Lines), through a
+    temporary file, so a failed export leaves no half file."""
+    pairs = judged_pairs(closed_between(store, Window(since, None)))
     count = ExportCount()
 
     def response(comparison_id: str, agent: str) -> dict[str, Any] | None:

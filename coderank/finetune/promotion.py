@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coderank.config import Settings
+from coderank.evaluation.formatting import percent
 from coderank.reranker.registry import PromotedModel, reranker_source, write_promoted
 
 if TYPE_CHECKING:
@@ -28,10 +29,13 @@ def should_promote(before: float | None, after: float | None, *, force: bool) ->
         return Promotion(False, "not promoted: no held-out accuracy to compare")
     if after > before:
         return Promotion(
-            True, f"promoted: held-out accuracy {after:.1%} beats the current {before:.1%}"
+            True,
+            f"promoted: held-out accuracy {percent(after)} beats the current {percent(before)}",
         )
     return Promotion(
-        False, f"not promoted: held-out accuracy {after:.1%} does not beat the current {before:.1%}"
+        False,
+        f"not promoted: held-out accuracy {percent(after)} does not beat the current "
+        f"{percent(before)}",
     )
 
 

@@ -14,20 +14,23 @@ from coderank.graph.state import ComparisonState
 def build_graph(services: nodes.GraphServices, checkpointer: Any) -> Any:
     """Compile the comparison graph over ``checkpointer``.
 
-    START fans out to the three agents; ``score`` waits for all of them; a comparison with fewer
-    than two answers ends there. Otherwise ``choose_pair`` -> ``await_vote`` (``interrupt``) ->
-    ``record_vote`` loops until voting closes, then ``finalize``.
+    START -> ``begin`` (the comparison is recorded) fans out to the three agents; ``score`` waits
+    for all of them; a comparison with fewer than two answers ends there. Otherwise
+    ``choose_pair`` -> ``await_vote`` (``interrupt``) -> ``record_vote`` loops until voting
+    closes, then ``finalize``.
     """
     graph = StateGraph(ComparisonState)
+    graph.add_node("begin", nodes.begin_node(services))
+    graph.add_edge(START, "begin")
     for name in AGENTS:
         graph.add_node(name, nodes.agent_node(name, services))
-        graph.add_edge(START, name)
+        graph.add_edge("begin", name)
     graph.add_node("score", nodes.score_node(services))
     graph.add_edge(list(AGENTS), "score")
     graph.add_node("choose_pair", nodes.choose_pair_node(services))
     graph.add_node("await_vote", nodes.await_vote)
     graph.add_node("record_vote", nodes.record_vote_node(services))
-    graph.add_node("finalize", nodes.finalize)
+    graph.add_node("finalize", nodes.finalize_node(services))
     graph.add_conditional_edges(
         "score", lambda s: END if s.get("error") else "choose_pair", ["choose_pair", END]
     )

@@ -1,21 +1,35 @@
-"""Graph nodes: short glue between the agents, the reranker, the store and the vote logic."""
+"""Graph nodes: short glue between the agents, the reranker, the store and the vote logic.
+
+Each node that changes what a comparison is (started, failed, open for votes, a vote, closed)
+writes its ``comparisons`` document, so the store always holds every comparison's status and
+outcome; the other documents (responses, scores, votes) are written where they are made.
+"""
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from langgraph.types import interrupt
 
 from coderank.graph import votes as vote_logic
-from coderank.graph.state import ComparisonState
-from coderank.models import Answer
+from coderank.graph.state import ComparisonState, comparison_of
+from coderank.models import (
+    BY_QUORUM,
+    CLOSED,
+    CLOSED_BY_QUORUM,
+    FAILED,
+    GENERATING,
+    VOTING,
+    Answer,
+)
+from coderank.records import ResponseRecord, ScoreRecord, VoteRecord
 from coderank.reranker.base import Reranker
-from coderank.store import FEEDBACK, RERANKER_SCORES, RESPONSES, Store, doc_id
+from coderank.store import COMPARISONS, FEEDBACK, RERANKER_SCORES, RESPONSES, Store, doc_id
 
 
 class Node(Protocol):
@@ -26,8 +40,13 @@ class AnswersProblems(Protocol):
     def answer(self, problem: str) -> Answer: ...
 
 
+def iso(moment: datetime) -> str:
+    """A stored timestamp: UTC ISO 8601 with milliseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return iso(datetime.now(UTC))
 
 
 @dataclass
@@ -40,9 +59,31 @@ class GraphServices:
     pair_policy: str = "top2"
     pair_explore: float = 0.2
     vote_quorum: int = 5
+    # Voting closes by itself this long after it opens (0: only by hand or by quorum).
+    vote_window_hours: float = 0.0
     model_name: str = ""
     rng: random.Random = field(default_factory=random.Random)
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    def save(self, state: ComparisonState, update: Mapping[str, Any]) -> dict[str, Any]:
+        """Write the comparison as it is after ``update``; returns ``update`` with the time."""
+        stamped = {**update, "updated_at": self.now()}
+        merged: dict[str, Any] = {**state, **stamped}
+        self.store.upsert(COMPARISONS, comparison_of(merged).to_document())
+        return stamped
+
+
+def begin_node(services: GraphServices) -> Node:
+    """Record the comparison as generating, before the agents start."""
+
+    def run(state: ComparisonState) -> dict[str, Any]:
+        return services.save(state, {"status": GENERATING, "llm_model": services.model_name})
+
+    return run
 
 
 def agent_node(name: str, services: GraphServices) -> Node:
@@ -50,23 +91,14 @@ def agent_node(name: str, services: GraphServices) -> Node:
 
     def run(state: ComparisonState) -> dict[str, Any]:
         answer = services.agents[name].answer(state["problem"])
-        cid = state["comparison_id"]
-        services.store.upsert(
-            RESPONSES,
-            {
-                "_id": doc_id(cid, name),
-                "comparison_id": cid,
-                "agent": name,
-                "problem": state["problem"],
-                "text": answer.text,
-                "code": answer.code,
-                "status": "ok" if answer.ok else "error",
-                "error": answer.error,
-                "model": services.model_name,
-                "latency_s": round(answer.latency_s, 3),
-                "created_at": now_iso(),
-            },
+        record = ResponseRecord.of(
+            state["comparison_id"],
+            state["problem"],
+            answer,
+            model=services.model_name,
+            at=services.now(),
         )
+        services.store.upsert(RESPONSES, record.to_document())
         return {"answers": [answer.to_dict()]}
 
     return run
@@ -76,38 +108,43 @@ def _ok_answers(state: ComparisonState) -> list[dict[str, Any]]:
     return [a for a in state.get("answers", []) if a["error"] is None and a["text"].strip()]
 
 
+def _failure(state: ComparisonState) -> str | None:
+    """Why the comparison cannot go on to a vote, or None."""
+    answers = state.get("answers", [])
+    fatal = next((a for a in answers if a.get("fatal")), None)
+    if fatal is not None:  # the model went away mid-comparison: say so, not "2 of 3"
+        return str(fatal["error"])
+    ok = _ok_answers(state)
+    if len(ok) >= 2:
+        return None
+    failed = [f"{a['agent']}: {a['error']}" for a in answers if a["error"]]
+    return f"only {len(ok)} of {len(answers)} agents answered" + (
+        f" ({'; '.join(failed)})" if failed else ""
+    )
+
+
 def score_node(services: GraphServices) -> Node:
-    """Score the answers with the reranker and store one score per answer."""
+    """Score the answers with the reranker and store one score per answer; a comparison with
+    too few answers ends here, failed."""
 
     def run(state: ComparisonState) -> dict[str, Any]:
+        error = _failure(state)
+        if error is not None:
+            return services.save(
+                state,
+                {"error": error, "closed": True, "status": FAILED, "closed_at": services.now()},
+            )
         answers = sorted(_ok_answers(state), key=lambda a: a["agent"])
-        fatal = next((a for a in state.get("answers", []) if a.get("fatal")), None)
-        if fatal is not None:  # the model went away mid-comparison: say so, not "2 of 3"
-            return {"error": fatal["error"], "closed": True}
-        if len(answers) < 2:
-            failed = [f"{a['agent']}: {a['error']}" for a in state.get("answers", []) if a["error"]]
-            return {
-                "error": f"only {len(answers)} of {len(state.get('answers', []))} agents answered"
-                + (f" ({'; '.join(failed)})" if failed else ""),
-                "closed": True,
-            }
         cid = state["comparison_id"]
         values = services.reranker.score(state["problem"], [a["text"] for a in answers])
         model_id = services.reranker.model_id
         scores = {a["agent"]: float(v) for a, v in zip(answers, values, strict=True)}
-        created = now_iso()
+        created = services.now()
         services.store.upsert_many(
             RERANKER_SCORES,
             [
-                {
-                    "_id": doc_id(cid, agent),
-                    "comparison_id": cid,
-                    "agent": agent,
-                    "score": score,
-                    "model_id": model_id,
-                    "created_at": created,
-                }
-                for agent, score in scores.items()
+                ScoreRecord(cid, agent, s, model_id, created).to_document()
+                for agent, s in scores.items()
             ],
         )
         return {"scores": scores, "reranker_model": model_id}
@@ -116,6 +153,8 @@ def score_node(services: GraphServices) -> Node:
 
 
 def choose_pair_node(services: GraphServices) -> Node:
+    """Choose the pair to show and open voting, with its deadline."""
+
     def run(state: ComparisonState) -> dict[str, Any]:
         with services.rng_lock:
             pair = vote_logic.choose_pair(
@@ -124,7 +163,16 @@ def choose_pair_node(services: GraphServices) -> Node:
                 explore=services.pair_explore,
                 rng=services.rng,
             )
-        return {"pair": pair.to_dict(), "votes": {}, "closed": False}
+        hours = services.vote_window_hours
+        deadline = iso(services.clock() + timedelta(hours=hours)) if hours > 0 else None
+        update = {
+            "pair": pair.to_dict(),
+            "votes": {},
+            "closed": False,
+            "status": VOTING,
+            "deadline": deadline,
+        }
+        return services.save(state, update)
 
     return run
 
@@ -147,50 +195,37 @@ def record_vote_node(services: GraphServices) -> Node:
     def run(state: ComparisonState) -> dict[str, Any]:
         pending = state["pending"]
         if pending.get("action") == "close":
-            return {"closed": True, "closed_by": pending["user"]}
-        cid, user, pair = state["comparison_id"], pending["user"], state["pair"]
-        scores = state["scores"]
+            return {"closed": True, "closed_by": pending["user"], "closed_how": pending["how"]}
+        cid, user, choice = state["comparison_id"], pending["user"], pending["choice"]
         key = doc_id(cid, user)
         earlier = services.store.get(FEEDBACK, key)
-        now = now_iso()
-        services.store.upsert(
-            FEEDBACK,
-            {
-                "_id": key,
-                "comparison_id": cid,
-                "user": user,
-                "choice": pending["choice"],
-                "problem": state["problem"],
-                "requester": state.get("requester"),
-                "source": state.get("source"),
-                "agent_a": pair["a"],
-                "agent_b": pair["b"],
-                "score_a": scores[pair["a"]],
-                "score_b": scores[pair["b"]],
-                "reranker_model": state["reranker_model"],
-                "pair_policy": pair["policy"],
-                "pair_probability": pair["probability"],
-                "pair_explored": pair["explored"],
-                "a_b_swapped": pair["swapped"],
-                "created_at": earlier["created_at"] if earlier else now,
-                "updated_at": now,
-            },
+        now = services.now()
+        vote = VoteRecord.of(
+            comparison_of(state),
+            user,
+            choice,
+            first=earlier["created_at"] if earlier else now,
+            at=now,
         )
-        new_votes = {**state.get("votes", {}), user: pending["choice"]}
+        services.store.upsert(FEEDBACK, vote.to_document())
+        votes = {**state.get("votes", {}), user: choice}
         quorum = services.vote_quorum
-        closed = bool(quorum) and len(new_votes) >= quorum
-        return {"votes": new_votes, "closed": closed, "closed_by": "quorum" if closed else None}
+        if quorum and len(votes) >= quorum:
+            return {
+                "votes": votes,
+                "closed": True,
+                "closed_by": CLOSED_BY_QUORUM,
+                "closed_how": BY_QUORUM,
+            }
+        return services.save(state, {"votes": votes})
 
     return run
 
 
-def finalize(state: ComparisonState) -> dict[str, Any]:
-    """Work out the majority outcome and whether the reranker agreed with it."""
-    pair, scores, votes = state["pair"], state["scores"], state.get("votes", {})
-    outcome = vote_logic.majority(votes)
-    return {
-        "outcome": outcome,
-        "reranker_agrees": vote_logic.reranker_agrees(
-            outcome, scores[pair["a"]], scores[pair["b"]]
-        ),
-    }
+def finalize_node(services: GraphServices) -> Node:
+    """Close the comparison: its outcome is the majority of the votes it has."""
+
+    def run(state: ComparisonState) -> dict[str, Any]:
+        return services.save(state, {"status": CLOSED, "closed_at": services.now()})
+
+    return run

@@ -1,19 +1,19 @@
-"""Pure vote and pair logic: tallies, majority outcome, reranker agreement, pair choice."""
+"""Pure vote and pair logic: the shape of a resume value, and which pair is shown."""
 
 from __future__ import annotations
 
 import itertools
 import random
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coderank.errors import InvalidVoteError
-from coderank.models import CHOICES, Pair
+from coderank.errors import ConfigError, GenerationError, InvalidVoteError
+from coderank.models import BY_REQUESTER, CHOICES, CLOSED_HOW, Pair
 
 
 def parse_resume(value: Any) -> dict[str, str]:
-    """Check a resume value: ``{"user", "choice"}`` or ``{"action": "close", "user"}``.
+    """Check a resume value: ``{"user", "choice"}``, or ``{"action": "close", "user", "how"}``
+    (``how``: requester, admin or deadline; requester when left out).
 
     Raises:
         InvalidVoteError: when the value has any other shape.
@@ -25,36 +25,14 @@ def parse_resume(value: Any) -> dict[str, str]:
     ):
         raise InvalidVoteError("a vote needs a user")
     if value.get("action") == "close":
-        return {"action": "close", "user": value["user"]}
+        how = value.get("how") or BY_REQUESTER
+        if how not in CLOSED_HOW:
+            raise InvalidVoteError(f"{how!r} is not a way to close: one of {', '.join(CLOSED_HOW)}")
+        return {"action": "close", "user": value["user"], "how": how}
     choice = value.get("choice")
     if choice not in CHOICES:
         raise InvalidVoteError(f"{choice!r} is not a vote: expected one of {', '.join(CHOICES)}")
     return {"user": value["user"], "choice": choice}
-
-
-def tally(votes: Mapping[str, str]) -> dict[str, int]:
-    """Votes per choice, every choice present."""
-    counts = Counter(votes.values())
-    return {choice: counts.get(choice, 0) for choice in CHOICES}
-
-
-def majority(votes: Mapping[str, str]) -> str | None:
-    """The choice with the most votes; a draw at the top is a ``tie``; ``None`` with no votes."""
-    counts = tally(votes)
-    top = max(counts.values())
-    if top == 0:
-        return None
-    leaders = [c for c, n in counts.items() if n == top]
-    return leaders[0] if len(leaders) == 1 else "tie"
-
-
-def reranker_agrees(outcome: str | None, score_a: float, score_b: float) -> bool | None:
-    """Whether the reranker scored the humans' preferred answer higher (``None`` if undecided)."""
-    if outcome == "A":
-        return score_a > score_b
-    if outcome == "B":
-        return score_b > score_a
-    return None
 
 
 def _policy_pair(scores: Mapping[str, float], policy: str, order: Sequence[str]) -> tuple[str, str]:
@@ -64,7 +42,7 @@ def _policy_pair(scores: Mapping[str, float], policy: str, order: Sequence[str])
     if policy == "uncertain":
         pairs = itertools.combinations(ranked, 2)
         return min(pairs, key=lambda p: abs(scores[p[0]] - scores[p[1]]))
-    raise ValueError(f"unknown pair policy {policy!r}")
+    raise ConfigError(f"PAIR_POLICY={policy!r} is not valid: expected top2, uncertain or random")
 
 
 def choose_pair(
@@ -82,7 +60,7 @@ def choose_pair(
     """
     agents = list(scores)
     if len(agents) < 2:
-        raise ValueError("a pair needs at least two scored answers")
+        raise GenerationError("a pair needs at least two scored answers")
     pairs = list(itertools.combinations(agents, 2))
     uniform = 1.0 / len(pairs)
     explored = policy == "random" or rng.random() < explore

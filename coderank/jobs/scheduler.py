@@ -1,8 +1,9 @@
 """The job scheduler: the only module that imports APScheduler.
 
 Jobs are persisted in a SQLAlchemy job store (``JOBS_URL``, by default an SQLite file beside the
-embedded store), so a restart loses no vote deadline, and a digest missed while the process was
-down runs once when it is back (if it is within ``DIGEST_GRACE_HOURS``), never twice.
+embedded store), so a digest missed while the process was down runs once when it is back (if it
+is within ``DIGEST_GRACE_HOURS``), never twice. Vote deadlines are kept with each comparison; a
+job closes those past theirs every ``CLOSE_DUE_EVERY_S``, whatever surface started them.
 
 Several processes may share one job store, but APScheduler 3 would then run every job in each of
 them. So every process starts its scheduler paused (it can still add jobs), and only the holder of a
@@ -12,13 +13,12 @@ renewing it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,6 @@ from apscheduler.events import (
     JobEvent,
     JobExecutionEvent,
 )
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -44,6 +43,10 @@ from coderank.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DIGEST_JOB = "digest"
+CLOSE_DUE_JOB = "close-due"
+CLOSE_DUE_EVERY_S = 30
+# The previous version scheduled one job per comparison under this task; such jobs may still be
+# in a job store, so the task stays (it closes that comparison).
 CLOSE_TASK = "close"
 LEASE_NAME = "coderank-jobs"
 
@@ -59,10 +62,6 @@ def run_task(name: str, *args: str) -> None:
         log.error("no task %r in this process: job skipped", name)
         return
     task(*args)
-
-
-def _close_job_id(comparison_id: str) -> str:
-    return f"{CLOSE_TASK}:{comparison_id}"
 
 
 def digest_trigger(settings: Settings) -> CronTrigger:
@@ -127,7 +126,8 @@ class Lease:
 
 
 class Jobs:
-    """The weekly digest and the vote deadlines, persisted, run by one process at a time."""
+    """The weekly digest and the closing of comparisons past their deadline, persisted, run by
+    one process at a time."""
 
     def __init__(
         self,
@@ -163,9 +163,11 @@ class Jobs:
         self._renewer: threading.Thread | None = None
         self.owner = False
         self.ran: list[str] = []  # ids of the jobs this process ran
+        self.missed: list[str] = []  # ids of the runs skipped as later than their grace time
 
     def _on_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
+            self.missed.append(event.job_id)
             log.warning(
                 "job %s missed its run at %s: later than its grace time",
                 event.job_id,
@@ -192,6 +194,15 @@ class Jobs:
             self._ensure_digest_job()
         elif self._scheduler.get_job(DIGEST_JOB) is not None:
             self._scheduler.remove_job(DIGEST_JOB)  # no longer wanted (e.g. no digest channel)
+        self._scheduler.add_job(
+            run_task,
+            "interval",
+            seconds=CLOSE_DUE_EVERY_S,
+            args=[CLOSE_DUE_JOB],
+            id=CLOSE_DUE_JOB,
+            name="close voting past its deadline",
+            replace_existing=True,
+        )
         self.tick()
         self._renewer = threading.Thread(target=self._renew, name="jobs-lease", daemon=True)
         self._renewer.start()
@@ -251,34 +262,6 @@ class Jobs:
             misfire_grace_time=int(self.settings.digest_grace_hours * 3600),
         )
 
-    def schedule_close(self, comparison_id: str, *, at: datetime) -> None:
-        """Close voting on ``comparison_id`` at ``at``, however late the process gets to it."""
-        self._scheduler.add_job(
-            run_task,
-            "date",
-            run_date=at,
-            args=[CLOSE_TASK, comparison_id],
-            id=_close_job_id(comparison_id),
-            name=f"close voting on {comparison_id}",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
-
-    def cancel_close(self, comparison_id: str) -> None:
-        """Forget the deadline of a comparison closed otherwise (by hand or by quorum)."""
-        with contextlib.suppress(JobLookupError):  # none, or it is firing right now
-            self._scheduler.remove_job(_close_job_id(comparison_id))
-
-    def close_deadline(self, comparison_id: str) -> datetime | None:
-        job = self._scheduler.get_job(_close_job_id(comparison_id))
-        return job.next_run_time if job is not None else None
-
     def next_digest(self) -> datetime | None:
         job = self._scheduler.get_job(DIGEST_JOB)
         return job.next_run_time if job is not None else None
-
-    def deadline_after(self, posted: datetime) -> datetime | None:
-        """When voting on a comparison posted at ``posted`` closes (None: ``VOTE_WINDOW_HOURS``
-        is 0, voting closes only by hand or by quorum)."""
-        hours = self.settings.vote_window_hours
-        return posted + timedelta(hours=hours) if hours > 0 else None

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from coderank.store.base import (
     COLLECTIONS,
+    COMPARISONS,
     EVALUATION_RESULTS,
     FEEDBACK,
     INDEXED_FIELDS,
@@ -13,8 +14,8 @@ from coderank.store.base import (
     RESPONSES,
     Document,
     Store,
+    Window,
     doc_id,
-    window,
 )
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLLECTIONS",
+    "COMPARISONS",
     "EVALUATION_RESULTS",
     "FEEDBACK",
     "INDEXED_FIELDS",
@@ -29,9 +31,9 @@ __all__ = [
     "RESPONSES",
     "Document",
     "Store",
+    "Window",
     "doc_id",
     "open_store",
-    "window",
 ]
 
 

@@ -1,19 +1,24 @@
-"""The ``Store`` interface: four collections of JSON documents keyed by deterministic ids."""
+"""The ``Store`` interface: five collections of JSON documents keyed by deterministic ids."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+COMPARISONS = "comparisons"
 RESPONSES = "responses"
 FEEDBACK = "feedback"
 RERANKER_SCORES = "reranker_scores"
 EVALUATION_RESULTS = "evaluation_results"
-COLLECTIONS = (RESPONSES, FEEDBACK, RERANKER_SCORES, EVALUATION_RESULTS)
+COLLECTIONS = (COMPARISONS, RESPONSES, FEEDBACK, RERANKER_SCORES, EVALUATION_RESULTS)
 
 # The fields each collection is queried by (a comparison's documents, a time window of votes,
 # the runs of one kind): every store indexes these, and only these.
 INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
+    # Closed ones in a window (evaluation, digest, export), open ones past their deadline, and
+    # one person's (their own figures).
+    COMPARISONS: ("status", "closed_at", "deadline", "requester", "created_at"),
     RESPONSES: ("comparison_id",),
     FEEDBACK: ("comparison_id", "created_at"),
     RERANKER_SCORES: ("comparison_id",),
@@ -65,11 +70,26 @@ class Store(Protocol):
         ...
 
 
-def window(field: str, since: str | None, until: str | None) -> dict[str, Any]:
-    """A filter for ``since <= field < until`` (ISO 8601 strings sort in time order); empty when
-    both are None."""
-    bounds = {op: v for op, v in (("$gte", since), ("$lt", until)) if v is not None}
-    return {field: bounds} if bounds else {}
+@dataclass(frozen=True)
+class Window:
+    """``since <= t < until`` on ISO 8601 UTC timestamps (they sort in time order as strings);
+    either bound may be ``None``. The store filters with it, and in-memory readers check with
+    it, so both agree on every boundary."""
+
+    since: str | None = None
+    until: str | None = None
+
+    def contains(self, moment: str | None) -> bool:
+        if moment is None:  # as in the stores: a missing field matches no bound
+            return self.since is None and self.until is None
+        return (self.since is None or moment >= self.since) and (
+            self.until is None or moment < self.until
+        )
+
+    def filter(self, field: str) -> dict[str, Any]:
+        """A store filter on ``field`` (empty when both bounds are ``None``)."""
+        bounds = {op: v for op, v in (("$gte", self.since), ("$lt", self.until)) if v is not None}
+        return {field: bounds} if bounds else {}
 
 
 def doc_id(*parts: str) -> str:

@@ -168,7 +168,7 @@ def bench_votes(tmp: Path, votes: int) -> list[Row]:
             result = services.comparisons.vote(cid, user=f"u{i}", choice="AB"[i % 2])
             latencies.append(time.perf_counter() - started)
             assert result.changed and not result.closed
-        voters = services.comparisons.state(cid)["votes"]
+        voters = services.comparisons.get(cid).votes
     finally:
         services.close()
     assert len(voters) == votes

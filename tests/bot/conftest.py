@@ -17,7 +17,6 @@ from bot import config as slack_config
 from bot.app import build_client, create_app
 from bot.http import make_server
 from bot.jobs import start_jobs
-from bot.listeners.commands import resume_pending
 from bot.services import BotServices, build_bot_services
 from coderank.services import LiveReranker, Services, build_services
 from tests.conftest import make_settings
@@ -86,7 +85,7 @@ def start_bot(
     app = create_app(slack_settings, services, client=client)
     if jobs:
         start_jobs(settings, services, client)
-    resume_pending(services)  # as python -m bot does at start-up
+    services.generations.resume_pending()  # as python -m bot does at start-up
     server = make_server(app, host="127.0.0.1", port=0)
     stopping = threading.Event()
 

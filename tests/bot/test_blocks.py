@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_sdk.models.blocks import Block
 
 from bot import ids
@@ -10,25 +12,30 @@ from bot.blocks.progress import progress_message
 from bot.blocks.results import results_message
 from bot.blocks.text import cut, to_mrkdwn
 from bot.blocks.vote import vote_message
+from coderank.graph.state import comparison_of
 
-STATE = {
-    "comparison_id": "c123",
-    "problem": "Write f(n) <fast> & correct",
-    "requester": "U0ALICE",
-    "answers": [
-        {"agent": "concise_fixer", "text": "```python\nf = lambda n: n\n```", "error": None},
-        {
-            "agent": "explainer",
-            "text": "```python\ndef f(n):\n    return n\n```\nIt returns n.",
-            "error": None,
-        },
-        {"agent": "optimizer", "text": "```py\nf = int\n```", "error": None},
-    ],
-    "scores": {"concise_fixer": 0.2, "explainer": 0.7, "optimizer": 0.5},
-    "reranker_model": "m1",
-    "pair": {"a": "explainer", "b": "optimizer", "policy": "top2", "probability": 0.8},
-    "votes": {"U1": "A", "U2": "A", "U3": "B"},
-}
+OPEN = comparison_of(
+    {
+        "comparison_id": "c123",
+        "problem": "Write f(n) <fast> & correct",
+        "requester": "U0ALICE",
+        "source": "slack",
+        "answers": [
+            {"agent": "concise_fixer", "text": "```python\nf = lambda n: n\n```", "error": None},
+            {
+                "agent": "explainer",
+                "text": "```python\ndef f(n):\n    return n\n```\nIt returns n.",
+                "error": None,
+            },
+            {"agent": "optimizer", "text": "```py\nf = int\n```", "error": None},
+        ],
+        "scores": {"concise_fixer": 0.2, "explainer": 0.7, "optimizer": 0.5},
+        "reranker_model": "m1",
+        "pair": {"a": "explainer", "b": "optimizer", "policy": "top2", "probability": 0.8},
+        "votes": {"U1": "A", "U2": "A", "U3": "B"},
+        "status": "voting",
+    }
+)
 
 
 def parsed(blocks: list[dict]) -> list[Block]:
@@ -36,7 +43,7 @@ def parsed(blocks: list[dict]) -> list[Block]:
 
 
 def test_vote_message_is_blind_and_valid() -> None:
-    text, blocks = vote_message(STATE)
+    text, blocks = vote_message(OPEN)
     assert [type(b).__name__ for b in parsed(blocks)][:2] == ["HeaderBlock", "SectionBlock"]
     flat = str(blocks)
     for label in ("Explainer", "Optimizer", "Concise Fixer", "explainer", "optimizer"):
@@ -63,20 +70,18 @@ def test_cut_closes_an_open_code_block_at_a_line_break() -> None:
 
 
 def test_results_reveal_the_agents_tally_and_reranker() -> None:
-    state = {
-        **STATE,
-        "closed": True,
-        "closed_by": "U0ALICE",
-        "outcome": "A",
-        "reranker_agrees": True,
-    }
-    _text, blocks = results_message(state)
+    closed = replace(OPEN, status="closed", closed_by="U0ALICE", closed_how="requester")
+    assert closed.outcome == "A" and closed.reranker_agrees
+    _text, blocks = results_message(closed)
     parsed(blocks)
     flat = str(blocks)
     assert "Answer A was written by *Explainer*, answer B by *Optimizer*." in flat
     assert "A: 2 · B: 1 · Tie: 0 · Both bad: 0; 3 voters" in flat
     assert "The reranker agreed (scores: A 0.7000, B 0.5000; model `m1`)" in flat
     assert not any(b.get("block_id") == ids.BLOCK_VOTES for b in blocks)
+    assert "Voting closed by <@U0ALICE>." in flat
+    by_deadline = replace(closed, closed_by="time", closed_how="deadline")
+    assert "its voting window ended" in str(results_message(by_deadline)[1])
 
 
 def test_progress_shows_each_agent() -> None:

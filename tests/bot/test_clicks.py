@@ -46,7 +46,7 @@ def test_fifty_concurrent_clicks_are_all_acked_and_stored(bot: RunningBot) -> No
         lambda: len([r for r in bot.slack.responses if r["_name"].startswith("u")]) == 50
     )
     assert bot.core.store.count(FEEDBACK, {"comparison_id": cid}) == 50
-    assert len(bot.core.comparisons.state(cid)["votes"]) == 50
+    assert len(bot.core.comparisons.get(cid).votes) == 50
     bot.slack.wait_for(
         lambda: "50 people have voted." in text_of(bot.slack.messages[(CHANNEL, ts)])
     )
@@ -90,7 +90,7 @@ def test_a_retried_click_records_nothing_twice(bot: RunningBot) -> None:
     assert bot.send.post(first, retry_num=1).status == 200
     time.sleep(0.5)
     assert len(bot.slack.responses_to("a")) == 1
-    assert bot.core.comparisons.state(cid)["votes"] == {"U0BOB": "B"}
+    assert bot.core.comparisons.get(cid).votes == {"U0BOB": "B"}
 
 
 def test_forged_and_stale_requests_get_401_and_nothing_runs(bot: RunningBot) -> None:

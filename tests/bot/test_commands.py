@@ -155,6 +155,6 @@ def test_requests_queued_at_a_restart_are_generated_after_it(
             )
         )
         assert len(slack.messages) == 3  # the same three messages, no new ones
-        assert again.services.ledger.pending() == []
+        assert again.services.generations.pending.all() == []
     finally:
         again.stop()

@@ -1,5 +1,8 @@
 """The weekly digest: its Block Kit message, and posting it (with its chart) to the Slack test
-server, checked against an independent calculation and scripts/evaluate_reranker.py."""
+server, checked against an independent calculation and scripts/evaluate_reranker.py.
+
+Votes are generated as feedback-shaped dicts and grouped by ``from_votes`` into closed
+comparisons (closed at their last vote): a comparison counts in the week it closed in."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import random
 import re
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,8 +27,10 @@ from bot.blocks.digest import digest_message
 from bot.blocks.text import SECTION_LIMIT
 from bot.digest import CHART_FILENAME, post_digest
 from coderank.evaluation.weekly import build_digest, digest_from_store
-from coderank.store import EVALUATION_RESULTS, FEEDBACK
+from coderank.models import VOTING
+from coderank.store import COMPARISONS, EVALUATION_RESULTS
 from coderank.store.sqlite import SQLiteStore
+from tests.comparison_docs import from_votes
 from tests.conftest import ROOT, make_env
 from tests.slack_server import SlackApiServer
 
@@ -109,11 +114,11 @@ def valid(blocks: list[dict[str, Any]]) -> None:
 def test_digest_message_shows_the_week_against_the_last() -> None:
     docs = fixed_votes(20, start=WEEK_START - timedelta(days=7), right=False, prefix="l")
     docs += fixed_votes(10, start=WEEK_START, right=True, prefix="t")
-    text, blocks = digest_message(build_digest(docs, now=NOW))
+    text, blocks = digest_message(build_digest(from_votes(docs), now=NOW))
     valid(blocks)
     assert blocks[0]["type"] == "header"
     assert blocks[0]["text"]["text"] == "CodeRank weekly digest"
-    assert "Votes from Mon 16 Nov 2026 00:00 to Mon 23 Nov 2026 00:00 UTC" in texts(blocks)[1]
+    assert "closed from Mon 16 Nov 2026 00:00 to Mon 23 Nov 2026 00:00 UTC" in texts(blocks)[1]
     figures = section(blocks, "*Reranker vs the team*")
     assert "*Accuracy:* 100.0% [72.2, 100.0] (n=10) · last week 0.0% (n=20) ▲" in figures
     # Perfect agreement is below 1 in tau-b, as the preferences are tied among themselves.
@@ -128,7 +133,7 @@ def test_digest_message_shows_the_week_against_the_last() -> None:
 
 
 def test_leaderboard_and_voting_habits() -> None:
-    digest = build_digest(synthetic_votes(80, start=WEEK_START), now=NOW)
+    digest = build_digest(from_votes(synthetic_votes(80, start=WEEK_START)), now=NOW)
     _text, blocks = digest_message(digest)
     valid(blocks)
     board = section(blocks, "*Leaderboard*").splitlines()[1:]
@@ -147,19 +152,22 @@ def test_leaderboard_and_voting_habits() -> None:
 
 
 def test_no_votes_this_week_still_renders() -> None:
-    text, blocks = digest_message(build_digest([], now=NOW))
-    valid(blocks)
-    assert text == "CodeRank weekly digest: no votes this week."
-    assert "*No votes this week.*" in texts(blocks)[2]
-    assert not any("Leaderboard" in t or ":warning:" in t for t in texts(blocks))
+    # Votes on comparisons still open this week are no outcome yet: the week has none.
+    still_open = from_votes(synthetic_votes(5, start=WEEK_START), status=VOTING)
+    for comparisons in ([], still_open):
+        text, blocks = digest_message(build_digest(comparisons, now=NOW))
+        valid(blocks)
+        assert text == "CodeRank weekly digest: no comparisons closed this week."
+        assert "*No comparisons closed this week.*" in texts(blocks)[2]
+        assert not any("Leaderboard" in t or ":warning:" in t for t in texts(blocks))
     last_only = fixed_votes(6, start=WEEK_START - timedelta(days=7), right=True, prefix="l")
-    _text, blocks = digest_message(build_digest(last_only, now=NOW))
+    _text, blocks = digest_message(build_digest(from_votes(last_only), now=NOW))
     valid(blocks)
     assert "Last week: accuracy 100.0% [61.0, 100.0] (n=6)" in texts(blocks)[2]
 
 
 def test_enough_decisive_pairs_drop_the_warning() -> None:
-    docs = synthetic_votes(700, start=WEEK_START, seed=5)
+    docs = from_votes(synthetic_votes(700, start=WEEK_START, seed=5))
     digest = build_digest(docs, now=NOW, weeks=2)
     assert digest.this_week.agreement.decisive >= 385
     _text, blocks = digest_message(digest)
@@ -171,29 +179,28 @@ def test_enough_decisive_pairs_drop_the_warning() -> None:
 
 
 def independent(docs: list[dict[str, Any]], since: datetime, until: datetime) -> dict[str, Any]:
-    """The figures by hand: majority per comparison, scipy's tau-b and rho, Wilson's interval."""
-    votes: dict[str, dict[str, str]] = defaultdict(dict)
-    first: dict[str, dict[str, Any]] = {}
-    for doc in docs:
-        if since <= datetime.fromisoformat(doc["created_at"]) < until:
-            votes[doc["comparison_id"]][doc["user"]] = doc["choice"]
-            first.setdefault(doc["comparison_id"], doc)
+    """The figures by hand from the stored comparison documents: those closed in the window,
+    the majority of each one's votes, scipy's tau-b and rho, Wilson's interval."""
     diffs, prefs, right, weights = [], [], [], []
     models: Counter[str] = Counter()
-    for cid, by_user in votes.items():
-        counts = Counter(by_user.values())
+    for doc in docs:
+        if doc["status"] != "closed" or not (
+            since <= datetime.fromisoformat(doc["closed_at"]) < until
+        ):
+            continue
+        counts = Counter(doc["votes"].values())
         leaders = [c for c, k in counts.items() if k == max(counts.values())]
         outcome = leaders[0] if len(leaders) == 1 else "tie"
         if outcome == "both_bad":
             continue
-        doc = first[cid]
-        diff = doc["score_a"] - doc["score_b"]
+        shown = doc["pair"]
+        diff = doc["scores"][shown["a"]] - doc["scores"][shown["b"]]
         diffs.append(diff)
         prefs.append({"A": 1, "B": -1, "tie": 0}[outcome])
-        models[doc["reranker_model"]] += 1
+        models[doc["models"]["reranker"]] += 1
         if outcome != "tie":
             right.append(diff > 0 if outcome == "A" else diff < 0)
-            weights.append(1 / doc["pair_probability"])
+            weights.append(1 / shown["probability"])
     n, z = len(right), 1.959963984540054
     p = sum(right) / n
     centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
@@ -234,13 +241,17 @@ def test_a_week_of_votes_makes_a_digest_matching_an_independent_count_and_the_sc
     before = synthetic_votes(25, start=WEEK_START - timedelta(days=7), seed=12, prefix="b")
     after = synthetic_votes(5, start=NOW, days=1, seed=13, prefix="n")
     pair = {k: v for k, v in week[0].items() if k.startswith(("agent_", "score_", "pair_", "rer"))}
-    edges = [  # a comparison straddling the week's start, and a vote at its very end
+    edges = [
+        # Voted across the week's start, closed at its first instant: this week, both votes.
         vote("e1", "U1", "A", WEEK_START - timedelta(milliseconds=1), **pair),
         vote("e1", "U2", "B", WEEK_START, **pair),
-        vote("e2", "U1", "A", NOW, **pair),
+        vote("e2", "U1", "A", NOW, **pair),  # closed at the week's very end: next week
+        vote("e3", "U1", "B", WEEK_START - timedelta(milliseconds=1), **pair),  # last week
     ]
-    docs = week + before + after + edges
-    store.upsert_many(FEEDBACK, docs)
+    docs = from_votes(week + before + after + edges)
+    # Still open this week: their votes count in no figure yet.
+    docs += from_votes(synthetic_votes(8, start=WEEK_START, seed=14, prefix="o"), status=VOTING)
+    store.upsert_many(COMPARISONS, docs)
 
     digest = digest_from_store(store, now=NOW)
     ts = post_digest(WebClient(token=slack.token, base_url=slack.api_url), CHANNEL, digest)

@@ -97,12 +97,13 @@ def test_votes_in_slack_fine_tune_and_promote_a_better_reranker(
             channel = f"C{i:04d}"
             bot.send.command(pair.query, channel=channel)
             cid, ts, _ = bot.vote_message(channel)
-            shown = comparisons.state(cid)["pair"]
-            action = {shown["a"]: ids.VOTE_A, shown["b"]: ids.VOTE_B}.get(
+            shown = comparisons.get(cid).pair
+            assert shown is not None
+            action = {shown.a: ids.VOTE_A, shown.b: ids.VOTE_B}.get(
                 "concise_fixer", ids.VOTE_BOTH_BAD
             )
             bot.send.click(action, cid, user="U0VOTER", channel=channel, message_ts=ts)
-            bot.slack.wait_for(lambda cid=cid: comparisons.state(cid).get("closed"))
+            bot.slack.wait_for(lambda cid=cid: comparisons.get(cid).closed)
         before_model = bot.services.reranker_model
 
         acked = bot.send.command("finetune", command="/coderank-admin", user=ADMIN)

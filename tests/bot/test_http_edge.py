@@ -263,8 +263,8 @@ def test_a_click_that_does_not_belong_to_its_message_is_refused(
     assert refusal["response_type"] == "ephemeral" and refusal["replace_original"] is False
     assert edge.core.store.count(FEEDBACK) == 0
     for cid in (first, second):
-        state = edge.core.comparisons.state(cid)
-        assert state.get("votes", {}) == {} and not state.get("closed")
+        comparison = edge.core.comparisons.get(cid)
+        assert comparison.votes == {} and not comparison.closed
     assert edge.slack.messages[(CHANNEL, first_ts)] == before
     assert edge.slack.calls_of("views.open") == []
 
@@ -275,15 +275,15 @@ def test_a_slack_click_on_a_comparison_started_on_the_command_line_is_refused(
     edge.send.command("Write f")
     _, ts, _ = edge.vote_message()
     cli = edge.core.comparisons.start("Write h", requester="cli", source="cli")
-    cid = cli["comparison_id"]
+    cid = cli.comparison_id
     for action_id, name in ((ids.VOTE_B, "vote"), (ids.CLOSE_VOTING, "close")):
         edge.send.click(
             action_id, cid, user="U0ADMIN", channel=CHANNEL, message_ts=ts, response_name=name
         )
         (refusal,) = edge.slack.wait_for(lambda n=name: edge.slack.responses_to(n))
         assert refusal["text"] == messages.NOT_THIS_MESSAGE
-    state = edge.core.comparisons.state(cid)
-    assert state.get("votes", {}) == {} and not state.get("closed")
+    comparison = edge.core.comparisons.get(cid)
+    assert comparison.votes == {} and not comparison.closed
     assert edge.core.store.count(FEEDBACK) == 0
 
 
@@ -332,7 +332,7 @@ def test_an_incomplete_click_is_answered_at_once_and_stores_nothing(
     assert answer["text"].startswith("Sorry, I couldn't read this click")
     assert answer["response_type"] == "ephemeral"
     assert edge.core.store.count(FEEDBACK) == 0
-    assert edge.core.comparisons.state(cid).get("votes", {}) == {}
+    assert edge.core.comparisons.get(cid).votes == {}
     assert edge.slack.messages[(CHANNEL, ts)] == before
 
 
@@ -348,7 +348,7 @@ def test_an_incomplete_click_without_a_response_url_gets_400(edge: RunningBot) -
     )
     assert edge.send.post(body).status == 400
     assert edge.core.store.count(FEEDBACK) == 0
-    assert edge.core.comparisons.state(cid).get("votes", {}) == {}
+    assert edge.core.comparisons.get(cid).votes == {}
 
 
 def test_a_command_without_a_trigger_id_is_answered_and_starts_nothing(edge: RunningBot) -> None:
@@ -378,7 +378,7 @@ def test_an_action_id_with_a_trailing_newline_is_not_handled_and_holds_no_claim(
     edge.send.click(ids.VOTE_A, cid, response_name="real", **click)
     (confirmation,) = edge.slack.wait_for(lambda: edge.slack.responses_to("real"))
     assert confirmation["text"].startswith("You voted A")
-    assert edge.core.comparisons.state(cid)["votes"] == {"U0BOB": "A"}
+    assert edge.core.comparisons.get(cid).votes == {"U0BOB": "A"}
 
 
 # --- problems --------------------------------------------------------------------------------
@@ -397,7 +397,7 @@ def test_bidirectional_controls_do_not_reach_the_channel(edge: RunningBot) -> No
     cid, _, message = edge.vote_message()
     for shown in (posted.params, message):
         assert not set(json.dumps(shown, ensure_ascii=False)) & BIDI_CONTROLS
-    assert edge.core.comparisons.state(cid)["problem"] == "Write f)x(esrever and g"
+    assert edge.core.comparisons.get(cid).problem == "Write f)x(esrever and g"
 
 
 # --- /healthz --------------------------------------------------------------------------------

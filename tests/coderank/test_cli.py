@@ -67,6 +67,7 @@ def test_voting_on_an_unknown_comparison_is_refused(tmp_path: Path) -> None:
 
 def test_stats_lists_every_collection(tmp_path: Path) -> None:
     assert stats(tmp_path) == {
+        "comparisons": 0,
         "responses": 0,
         "feedback": 0,
         "reranker_scores": 0,
@@ -99,6 +100,7 @@ def test_ask_with_a_vote_end_to_end(tmp_path: Path, store_env: dict[str, str]) -
         assert f"{label} answered" in out.stderr  # progress while the model works
     assert "reranker scored 3 answers" in out.stderr
     assert stats(tmp_path, **store_env) == {
+        "comparisons": 1,
         "responses": 3,
         "feedback": 1,
         "reranker_scores": 3,

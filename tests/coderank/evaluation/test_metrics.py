@@ -11,6 +11,7 @@ from scipy import stats
 from coderank.evaluation.metrics import MIN_DECISIVE, agreement, weighted_tau_b
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.preferences import standings, voting_habits
+from tests.comparison_docs import comparison_doc
 
 
 def pair(cid: str, outcome_votes: dict[str, str], diff: float, *, p: float = 1.0,
@@ -113,14 +114,17 @@ def test_voting_habits() -> None:
     assert voting_habits(agreeing).voter_agreement.n == 4
 
 
-def test_feedback_documents_become_one_pair_per_comparison() -> None:
+def test_closed_comparison_documents_become_judged_pairs() -> None:
     docs = [
-        {"comparison_id": "c1", "user": u, "choice": c, "agent_a": "explainer",
-         "agent_b": "optimizer", "score_a": 0.6, "score_b": 0.4, "pair_probability": 0.5,
-         "reranker_model": "m1", "created_at": t}
-        for u, c, t in [("u1", "A", "2026-11-20T10"), ("u2", "B", "2026-11-20T09"),
-                        ("u3", "A", "x")]
+        comparison_doc("c1", votes={"u1": "A", "u2": "B", "u3": "A"}, score_a=0.6, score_b=0.4,
+                       probability=0.5, closed_at="2026-11-20T10:00:00.250+00:00"),
+        # Still open: its votes are not an outcome yet, however decisive they look.
+        comparison_doc("c2", votes={"u1": "B", "u2": "B"}, status="voting"),
+        comparison_doc("c3", votes={}),  # closed without a vote: nothing to judge
     ]  # fmt: skip
     (judged,) = judged_pairs(docs)
+    assert judged.comparison_id == "c1" and judged.votes == {"u1": "A", "u2": "B", "u3": "A"}
     assert judged.outcome == "A" and judged.reranker_right and judged.weight == 2.0
-    assert judged.created_at == "2026-11-20T09"
+    assert (judged.agent_a, judged.agent_b, judged.model) == ("explainer", "optimizer", "m1")
+    # It counts in the week it closed in, so the closing time is carried.
+    assert judged.closed_at == "2026-11-20T10:00:00.250+00:00"

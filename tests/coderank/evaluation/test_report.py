@@ -1,4 +1,4 @@
-"""Evaluation runs over the stored votes, and scripts/evaluate_reranker.py."""
+"""Evaluation runs over the stored closed comparisons, and scripts/evaluate_reranker.py."""
 
 from __future__ import annotations
 
@@ -7,18 +7,29 @@ import random
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from coderank.evaluation.report import compare_store, evaluate, evaluate_store, format_report
-from coderank.store import EVALUATION_RESULTS, FEEDBACK, RESPONSES
+from coderank.evaluation.formatting import format_report
+from coderank.evaluation.report import (
+    EvalReport,
+    closed_between,
+    compare_store,
+    evaluate,
+    evaluate_store,
+)
+from coderank.evaluation.weekly import build_digest, digest_from_store
+from coderank.store import COMPARISONS, EVALUATION_RESULTS, RESPONSES, Window
 from coderank.store.sqlite import SQLiteStore
+from tests.comparison_docs import comparison_doc, from_votes
 from tests.conftest import ROOT, make_env
 
 
 def synthetic_feedback(n: int, *, seed: int = 1, day: str = "2026-11-18") -> list[dict]:
-    """Votes where humans prefer the answer the reranker scored higher 70% of the time."""
+    """Votes, one per comparison, where humans prefer the answer the reranker scored higher 70%
+    of the time (``from_votes`` closes each comparison at its vote)."""
     rng = random.Random(seed)
     docs = []
     for i in range(n):
@@ -37,10 +48,10 @@ def synthetic_feedback(n: int, *, seed: int = 1, day: str = "2026-11-18") -> lis
 
 def test_window_and_stored_run(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
-    store.upsert_many(FEEDBACK, synthetic_feedback(50, day="2026-11-10"))
+    store.upsert_many(COMPARISONS, from_votes(synthetic_feedback(50, day="2026-11-10")))
     later = [{**d, "_id": "n" + d["_id"], "comparison_id": "n" + d["comparison_id"]}
              for d in synthetic_feedback(30, day="2026-11-18")]  # fmt: skip
-    store.upsert_many(FEEDBACK, later)
+    store.upsert_many(COMPARISONS, from_votes(later))
     report = evaluate_store(store, since="2026-11-17", until="2026-11-24")
     assert report.agreement.pairs <= 30 and report.habits.votes == 30
     stored = list(store.find(EVALUATION_RESULTS))
@@ -52,8 +63,8 @@ def test_window_and_stored_run(tmp_path: Path) -> None:
 def test_the_script_prints_the_same_figures_as_the_library(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     store = SQLiteStore(Path(env["DATA_DIR"]) / "coderank.db")
-    docs = synthetic_feedback(120)
-    store.upsert_many(FEEDBACK, docs)
+    docs = from_votes(synthetic_feedback(120))
+    store.upsert_many(COMPARISONS, docs)
     expected = format_report(evaluate(docs, since="2026-11-01"))
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "evaluate_reranker.py"), "--since", "2026-11-01"],
@@ -69,6 +80,45 @@ def test_the_script_prints_the_same_figures_as_the_library(tmp_path: Path) -> No
     )  # fmt: skip
     assert bad.returncode == 2 and "expected YYYY-MM-DD" in bad.stderr
     assert store.count(RESPONSES) == 0
+
+
+def test_an_open_comparison_counts_in_no_figure_until_it_closes(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    store = SQLiteStore(Path(env["DATA_DIR"]) / "coderank.db")
+    # Both started this week. The open one's two votes agree with the reranker (0.6 > 0.4); the
+    # closed one's single vote does not, so a figure that counted the open one would show
+    # 2 pairs, 3 votes and 50% instead of 1 pair, 1 vote and 0%.
+    still_open = comparison_doc(
+        "open", votes={"u1": "A", "u2": "A"}, status="voting", closed_at="2026-11-18T10:00:00+00:00"
+    )
+    closed = comparison_doc("closed", votes={"u1": "B"}, closed_at="2026-11-19T10:00:00+00:00")
+    store.upsert_many(COMPARISONS, [still_open, closed])
+
+    def only_the_closed_one(report: EvalReport) -> None:
+        a = report.agreement
+        assert (a.pairs, a.decisive, report.habits.votes) == (1, 1, 1)
+        assert a.accuracy.value == 0.0 and report.models == {"m1": 1}
+
+    only_the_closed_one(evaluate([still_open, closed]))
+    only_the_closed_one(evaluate_store(store))
+    # What bot/listeners/commands.py stats_reply reports for /coderank stats.
+    only_the_closed_one(evaluate(closed_between(store, Window())))
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    only_the_closed_one(build_digest([still_open, closed], now=now).this_week)
+    only_the_closed_one(digest_from_store(store, now=now).this_week)
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "evaluate_reranker.py")],
+        cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == format_report(evaluate([closed]))
+    rows = dict(
+        re.split(r"\s{2,}", line, maxsplit=1) for line in out.stdout.splitlines() if "  " in line
+    )
+    assert rows["pairs evaluated"] == "1 (1 decisive)"
+    assert rows["accuracy"].startswith("0.0% ") and rows["model used"] == "m1 (1)"
+    store.close()
 
 
 class ReversedReranker:
@@ -87,7 +137,7 @@ class ReversedReranker:
 def test_another_reranker_is_compared_on_the_same_pairs(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     docs = synthetic_feedback(60)
-    store.upsert_many(FEEDBACK, docs)
+    store.upsert_many(COMPARISONS, from_votes(docs))
     scores = {}
     for d in docs[:-5]:  # the last five comparisons have no stored answers: left out of both
         for agent, score in ((d["agent_a"], d["score_a"]), (d["agent_b"], d["score_b"])):
@@ -100,7 +150,7 @@ def test_another_reranker_is_compared_on_the_same_pairs(tmp_path: Path) -> None:
             )  # fmt: skip
     stored, rescored = compare_store(store, ReversedReranker(scores))
     assert stored.agreement.pairs == rescored.agreement.pairs
-    assert stored.agreement.pairs == evaluate(docs[:-5]).agreement.pairs
+    assert stored.agreement.pairs == evaluate(from_votes(docs[:-5])).agreement.pairs
     assert rescored.models == {"reversed": rescored.agreement.pairs}
     assert rescored.rescored_with == "reversed"
     s, r = stored.agreement, rescored.agreement
@@ -119,7 +169,7 @@ def test_the_script_compares_a_model_folder_on_the_same_pairs(tmp_path: Path) ->
     env = make_env(tmp_path)
     store = SQLiteStore(Path(env["DATA_DIR"]) / "coderank.db")
     docs = synthetic_feedback(30)
-    store.upsert_many(FEEDBACK, docs)
+    store.upsert_many(COMPARISONS, from_votes(docs))
     for d in docs:
         for agent in (d["agent_a"], d["agent_b"]):
             store.upsert(

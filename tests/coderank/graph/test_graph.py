@@ -23,7 +23,7 @@ from coderank.errors import (
     VotingClosedError,
 )
 from coderank.services import Services, build_services
-from coderank.store import COLLECTIONS, FEEDBACK, RERANKER_SCORES, RESPONSES
+from coderank.store import COLLECTIONS, COMPARISONS, FEEDBACK, RERANKER_SCORES, RESPONSES
 from coderank.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, make_env, make_settings
 from tests.fakes import LengthReranker, fake_agents
@@ -35,19 +35,21 @@ def start(services: Services, problem: str = "Write f(n) returning n") -> dict:
 
 def test_start_stops_at_the_vote_with_everything_stored(services: Services) -> None:
     steps: list[str] = []
-    state = services.comparisons.start(
+    comparison = services.comparisons.start(
         "Write f", requester="alice", source="test", on_progress=lambda n, _: steps.append(n)
     )
-    cid = state["comparison_id"]
-    assert sorted(steps[:3]) == ["concise_fixer", "explainer", "optimizer"]
-    assert steps[3:] == ["score", "choose_pair"]
+    cid = comparison.comparison_id
+    assert steps[0] == "begin"
+    assert sorted(steps[1:4]) == ["concise_fixer", "explainer", "optimizer"]
+    assert steps[4:] == ["score", "choose_pair"]
     snapshot = services.comparisons.graph.get_state({"configurable": {"thread_id": cid}})
     assert snapshot.next == ("await_vote",)
-    assert snapshot.interrupts[0].value["pair"] == state["pair"]
-    pair = state["pair"]
-    assert pair["a"] != pair["b"] and 0 < pair["probability"] <= 1
+    pair = comparison.pair
+    assert pair is not None and snapshot.interrupts[0].value["pair"] == pair.to_dict()
+    assert pair.a != pair.b and 0 < pair.probability <= 1
+    assert comparison.status == "voting" and comparison.voting
     responses = list(services.store.find(RESPONSES, {"comparison_id": cid}))
-    assert {r["_id"] for r in responses} == {f"{cid}:{a}" for a in state["scores"]}
+    assert {r["_id"] for r in responses} == {f"{cid}:{a}" for a in comparison.scores}
     assert all(r["status"] == "ok" and r["code"] for r in responses)
     scores = list(services.store.find(RERANKER_SCORES, {"comparison_id": cid}))
     assert len(scores) == 3 and {s["model_id"] for s in scores} == {"fake-length-reranker"}
@@ -58,30 +60,33 @@ def test_starting_an_existing_comparison_again_runs_nothing(services: Services) 
     first = services.comparisons.start("Write f", requester="a", source="test", comparison_id="c1")
     services.comparisons.vote("c1", user="bob", choice="A")
     again = services.comparisons.start("Other", requester="b", source="test", comparison_id="c1")
-    assert again["pair"] == first["pair"] and again["problem"] == "Write f"
-    assert again["votes"] == {"bob": "A"}
+    assert again.pair == first.pair and again.problem == "Write f"
+    assert again.votes == {"bob": "A"}
     assert services.store.count(RESPONSES) == 3
 
 
 def test_a_vote_is_stored_with_the_pair_and_replaced_by_a_second_vote(services: Services) -> None:
-    state = start(services)
-    cid, pair = state["comparison_id"], state["pair"]
+    comparison = start(services)
+    cid, pair = comparison.comparison_id, comparison.pair
+    assert pair is not None
     first = services.comparisons.vote(cid, user="bob", choice="A")
     assert first.changed and first.voters == 1 and not first.closed
     doc = services.store.get(FEEDBACK, f"{cid}:bob")
     assert doc["choice"] == "A"
-    assert (doc["agent_a"], doc["agent_b"]) == (pair["a"], pair["b"])
-    assert doc["pair_probability"] == pair["probability"]
-    assert doc["score_a"] == state["scores"][pair["a"]]
+    assert (doc["agent_a"], doc["agent_b"]) == (pair.a, pair.b)
+    assert doc["pair_probability"] == pair.probability
+    assert doc["score_a"] == comparison.scores[pair.a]
     assert doc["reranker_model"] == "fake-length-reranker"
     services.comparisons.vote(cid, user="bob", choice="B")
     assert services.store.count(FEEDBACK, {"comparison_id": cid}) == 1
     assert services.store.get(FEEDBACK, f"{cid}:bob")["choice"] == "B"
-    assert services.comparisons.state(cid)["votes"] == {"bob": "B"}
+    assert services.comparisons.get(cid).votes == {"bob": "B"}
+    stored = services.store.get(COMPARISONS, cid)
+    assert stored["votes"] == {"bob": "B"} and stored["status"] == "voting"
 
 
 def test_a_repeated_click_is_not_resent_to_the_graph(services: Services) -> None:
-    cid = start(services)["comparison_id"]
+    cid = start(services).comparison_id
     config = {"configurable": {"thread_id": cid}}
     services.comparisons.vote(cid, user="bob", choice="A")
     checkpoints = len(list(services.comparisons.graph.get_state_history(config)))
@@ -89,18 +94,26 @@ def test_a_repeated_click_is_not_resent_to_the_graph(services: Services) -> None
     assert not again.changed
     assert len(list(services.comparisons.graph.get_state_history(config))) == checkpoints
     services.comparisons.vote(cid, user="carol", choice="B")
-    assert services.comparisons.state(cid)["votes"] == {"bob": "A", "carol": "B"}
+    assert services.comparisons.get(cid).votes == {"bob": "A", "carol": "B"}
 
 
 def test_close_reveals_the_outcome_and_later_votes_are_refused(services: Services) -> None:
-    state = start(services)
-    cid, pair, scores = state["comparison_id"], state["pair"], state["scores"]
+    comparison = start(services)
+    cid = comparison.comparison_id
     for user, choice in [("u1", "A"), ("u2", "A"), ("u3", "B")]:
         services.comparisons.vote(cid, user=user, choice=choice)
     final = services.comparisons.close(cid, user="alice")
-    assert final["closed"] and final["closed_by"] == "alice"
-    assert final["outcome"] == "A"
-    assert final["reranker_agrees"] == (scores[pair["a"]] > scores[pair["b"]])
+    assert final.closed and final.closed_by == "alice" and final.closed_how == "requester"
+    assert final.outcome == "A"
+    assert final.reranker_agrees == (comparison.score_a > comparison.score_b)
+    stored = services.store.get(COMPARISONS, cid)
+    assert (stored["status"], stored["majority"], stored["closed_how"]) == (
+        "closed",
+        "A",
+        "requester",
+    )
+    assert stored["tally"] == {"A": 2, "B": 1, "tie": 0, "both_bad": 0}
+    assert stored["reranker_agrees"] == final.reranker_agrees and stored["closed_at"]
     with pytest.raises(VotingClosedError):
         services.comparisons.vote(cid, user="u4", choice="B")
     with pytest.raises(VotingClosedError):
@@ -112,11 +125,12 @@ def test_quorum_closes_voting(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, VOTE_QUORUM="2")
     services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())
     try:
-        cid = start(services)["comparison_id"]
+        cid = start(services).comparison_id
         assert not services.comparisons.vote(cid, user="u1", choice="tie").closed
         result = services.comparisons.vote(cid, user="u2", choice="tie")
         assert result.closed and result.voters == 2
-        assert services.comparisons.state(cid)["outcome"] == "tie"
+        assert result.comparison.outcome == "tie" and result.comparison.closed_how == "quorum"
+        assert services.store.get(COMPARISONS, cid)["status"] == "closed"
     finally:
         services.close()
 
@@ -132,7 +146,7 @@ def test_unknown_comparison_is_refused_without_starting_a_run(services: Services
 
 
 def test_bad_votes_and_problems_change_nothing(services: Services) -> None:
-    cid = start(services)["comparison_id"]
+    cid = start(services).comparison_id
     with pytest.raises(InvalidVoteError):
         services.comparisons.vote(cid, user="bob", choice="C")
     with pytest.raises(InvalidProblemError):
@@ -147,10 +161,11 @@ def test_one_failing_agent_does_not_stop_the_others(settings: Settings) -> None:
     agents = fake_agents(failing=["explainer"])
     services = build_services(settings, agents=agents, reranker=LengthReranker())
     try:
-        state = start(services)
-        assert set(state["scores"]) == {"concise_fixer", "optimizer"}
-        assert {state["pair"]["a"], state["pair"]["b"]} == {"concise_fixer", "optimizer"}
-        failed = services.store.get(RESPONSES, f"{state['comparison_id']}:explainer")
+        comparison = start(services)
+        assert set(comparison.scores) == {"concise_fixer", "optimizer"}
+        assert comparison.pair is not None
+        assert {comparison.pair.a, comparison.pair.b} == {"concise_fixer", "optimizer"}
+        failed = services.store.get(RESPONSES, f"{comparison.comparison_id}:explainer")
         assert failed["status"] == "error" and "unreachable" in failed["error"]
         assert agents["explainer"].chain.steps[1].calls == 2  # one retry
     finally:
@@ -169,6 +184,9 @@ def test_fewer_than_two_answers_ends_with_a_clear_error_and_no_vote(settings: Se
         assert services.store.count(RESPONSES) == 3  # the failures are kept too
         assert services.store.count(RERANKER_SCORES) == 0
         (cid,) = {d["comparison_id"] for d in services.store.find(RESPONSES)}
+        stored = services.store.get(COMPARISONS, cid)
+        assert stored["status"] == "failed" and "only 1 of 3" in stored["error"]
+        assert stored["closed_at"] and stored["pair"] is None
         with pytest.raises(VotingClosedError):
             services.comparisons.vote(cid, user="bob", choice="A")
     finally:
@@ -198,7 +216,7 @@ def _ids(services: Services) -> set[str]:
 
 
 def test_twenty_concurrent_voters_lose_no_vote(services: Services) -> None:
-    cid = start(services)["comparison_id"]
+    cid = start(services).comparison_id
     rng = random.Random(5)
     expected = {f"user{i}": rng.choice(["A", "B", "tie", "both_bad"]) for i in range(20)}
     barrier = threading.Barrier(20)
@@ -217,14 +235,15 @@ def test_twenty_concurrent_voters_lose_no_vote(services: Services) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert services.comparisons.state(cid)["votes"] == expected
+    assert services.comparisons.get(cid).votes == expected
+    assert services.store.get(COMPARISONS, cid)["votes"] == expected
     stored = {d["user"]: d["choice"] for d in services.store.find(FEEDBACK, {"comparison_id": cid})}
     assert stored == expected
 
 
 def test_without_the_lock_concurrent_resumes_fork_the_thread(services: Services) -> None:
     """Why the lock exists: raw concurrent resumes on one thread lose votes."""
-    cid = start(services)["comparison_id"]
+    cid = start(services).comparison_id
     config = {"configurable": {"thread_id": cid}}
     barrier = threading.Barrier(8)
 
@@ -237,7 +256,7 @@ def test_without_the_lock_concurrent_resumes_fork_the_thread(services: Services)
         t.start()
     for t in threads:
         t.join()
-    assert len(services.comparisons.state(cid)["votes"]) < 8
+    assert len(services.comparisons.get(cid).votes) < 8
 
 
 def in_another_process(*args: str) -> str:
@@ -288,11 +307,11 @@ def test_a_run_cut_off_by_a_killed_process_continues_from_its_checkpoint(tmp_pat
     agents = {name: Counting(agent) for name, agent in fake_agents().items()}
     services = build_services(settings, agents=agents, reranker=LengthReranker(), store=store)
     try:
-        state = services.comparisons.start(
+        comparison = services.comparisons.start(
             "Write f", requester="alice", source="test", comparison_id="ckill"
         )
         assert (
-            state["pair"]
+            comparison.pair
             and services.comparisons.graph.get_state(
                 {"configurable": {"thread_id": "ckill"}}
             ).interrupts

@@ -8,29 +8,48 @@ from collections import Counter
 import pytest
 
 from coderank.errors import InvalidVoteError
-from coderank.graph.votes import choose_pair, majority, parse_resume, reranker_agrees, tally
+from coderank.graph.votes import choose_pair, parse_resume
+from coderank.models import majority, reranker_agrees, reranker_pick, tally
 
 SCORES = {"concise_fixer": 0.9, "explainer": 0.5, "optimizer": 0.45}
 
 
 def test_tally_and_majority() -> None:
-    assert tally({"a": "A", "b": "A", "c": "B"}) == {"A": 2, "B": 1, "tie": 0, "both_bad": 0}
-    assert majority({"a": "A", "b": "A", "c": "B"}) == "A"
-    assert majority({"a": "A", "b": "B"}) == "tie"
-    assert majority({"a": "both_bad"}) == "both_bad"
-    assert majority({}) is None
+    assert tally(["A", "A", "B"]) == {"A": 2, "B": 1, "tie": 0, "both_bad": 0}
+    assert majority(tally(["A", "A", "B"])) == "A"
+    assert majority(tally(["A", "B"])) == "tie"
+    assert majority(tally(["both_bad"])) == "both_bad"
+    assert majority(tally([])) is None
 
 
 def test_reranker_agreement() -> None:
     assert reranker_agrees("A", 0.9, 0.1) is True
     assert reranker_agrees("B", 0.9, 0.1) is False
     assert reranker_agrees("tie", 0.9, 0.1) is None
+    assert reranker_agrees("A", 0.5, 0.5) is False  # equal scores prefer neither
+    assert (reranker_pick(0.9, 0.1), reranker_pick(0.1, 0.9), reranker_pick(0.5, 0.5)) == (
+        "A",
+        "B",
+        None,
+    )
 
 
 def test_parse_resume_accepts_votes_and_close_only() -> None:
     assert parse_resume({"user": "u", "choice": "tie"}) == {"user": "u", "choice": "tie"}
-    assert parse_resume({"user": "u", "action": "close"}) == {"action": "close", "user": "u"}
-    for bad in [{"user": "u", "choice": "C"}, {"choice": "A"}, "A", {"user": "", "choice": "A"}]:
+    assert parse_resume({"user": "u", "action": "close"}) == {
+        "action": "close",
+        "user": "u",
+        "how": "requester",
+    }
+    closing = {"user": "u", "action": "close", "how": "deadline"}
+    assert parse_resume(closing)["how"] == "deadline"
+    for bad in [
+        {"user": "u", "choice": "C"},
+        {"choice": "A"},
+        "A",
+        {"user": "", "choice": "A"},
+        {**closing, "how": "whim"},
+    ]:
         with pytest.raises(InvalidVoteError):
             parse_resume(bad)
 

@@ -12,10 +12,19 @@ from typing import Any
 
 import pytest
 import time_machine
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from coderank.config import Settings
 from coderank.errors import ConfigError
-from coderank.jobs.scheduler import CLOSE_TASK, DIGEST_JOB, Jobs
+from coderank.jobs.scheduler import (
+    CLOSE_DUE_EVERY_S,
+    CLOSE_DUE_JOB,
+    CLOSE_TASK,
+    DIGEST_JOB,
+    Jobs,
+    run_task,
+)
 from tests.conftest import make_settings
 
 SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -35,22 +44,26 @@ class Recorder:
 
             return run
 
-        return {DIGEST_JOB: record(DIGEST_JOB), CLOSE_TASK: record(CLOSE_TASK)}
+        return {
+            DIGEST_JOB: record(DIGEST_JOB),
+            CLOSE_TASK: record(CLOSE_TASK),
+            CLOSE_DUE_JOB: record(CLOSE_DUE_JOB),
+        }
 
     def of(self, name: str) -> list[tuple[str, ...]]:
         with self._lock:
             return [args for n, args in self.runs if n == name]
 
     def wait_for(self, name: str, count: int = 1, timeout_s: float = 10) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.of(name)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{name} ran {len(self.of(name))} times, wanted {count}")
-            time.sleep(0.02)
+        wait_until(lambda: len(self.of(name)) >= count, f"{name} ran {count} times", timeout_s)
 
-    def settle(self) -> None:
-        """Give a job that should NOT run the time it would have needed to run."""
-        time.sleep(0.5)
+
+def wait_until(done: Callable[[], bool], what: str, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -78,8 +91,8 @@ def test_the_weekly_digest_fires_on_its_cron(settings: Settings, clock: Any) -> 
         assert jobs.next_digest() == MONDAY_9
         clock.move_to(MONDAY_9 - timedelta(seconds=1))
         jobs.tick()
-        recorder.settle()
-        assert recorder.of(DIGEST_JOB) == []
+        # Not due yet: still scheduled for 09:00 (a run would have moved it to next week).
+        assert jobs.next_digest() == MONDAY_9 and recorder.of(DIGEST_JOB) == []
         clock.move_to(MONDAY_9 + timedelta(seconds=1))
         jobs.tick()
         recorder.wait_for(DIGEST_JOB)
@@ -97,8 +110,11 @@ def test_a_digest_missed_while_down_runs_once_after_restart(settings: Settings, 
     recorder.wait_for(DIGEST_JOB)
     jobs.shutdown()
     jobs = started(settings, recorder)  # and again: it must not run twice
-    recorder.settle()
-    jobs.shutdown()
+    try:
+        # Rescheduled for next week when it ran: nothing is due at this start.
+        assert jobs.next_digest() == MONDAY_9 + timedelta(days=7)
+    finally:
+        jobs.shutdown()
     assert len(recorder.of(DIGEST_JOB)) == 1
 
 
@@ -107,57 +123,65 @@ def test_a_digest_missed_beyond_the_grace_time_is_skipped(settings: Settings, cl
     started(settings, recorder).shutdown()
     clock.move_to(MONDAY_9 + timedelta(hours=13))  # grace is 12 hours
     jobs = started(settings, recorder)
-    recorder.settle()
     try:
+        wait_until(lambda: DIGEST_JOB in jobs.missed, "the late digest is skipped as missed")
         assert recorder.of(DIGEST_JOB) == []
         assert jobs.next_digest() == MONDAY_9 + timedelta(days=7)
     finally:
         jobs.shutdown()
 
 
-def test_a_vote_deadline_survives_a_restart(settings: Settings, clock: Any) -> None:
+def test_a_deadline_job_of_the_previous_version_still_closes_its_comparison(
+    settings: Settings, clock: Any
+) -> None:
+    """The previous version kept one job per comparison's deadline; such jobs run as before."""
+    Path(settings.jobs_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    old = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=settings.jobs_url)})
+    old.start(paused=True)
+    old.add_job(
+        run_task, "date", run_date=SUNDAY_NOON + timedelta(hours=1), args=[CLOSE_TASK, "c1"],
+        id=f"{CLOSE_TASK}:c1", misfire_grace_time=None,
+    )  # fmt: skip
+    old.shutdown()
+    clock.move_to(SUNDAY_NOON + timedelta(hours=2))
     recorder = Recorder()
-    jobs = started(settings, recorder)
-    deadline = jobs.deadline_after(SUNDAY_NOON)
-    assert deadline == SUNDAY_NOON + timedelta(hours=24)
-    jobs.schedule_close("c1", at=deadline)
-    jobs.schedule_close("c2", at=deadline + timedelta(hours=5))
-    jobs.shutdown()
-    clock.move_to(deadline + timedelta(hours=1))  # past c1's deadline while down
     jobs = started(settings, recorder)
     try:
         recorder.wait_for(CLOSE_TASK)
-        recorder.settle()
         assert recorder.of(CLOSE_TASK) == [("c1",)]
-        assert jobs.close_deadline("c1") is None
-        assert jobs.close_deadline("c2") == deadline + timedelta(hours=5)
     finally:
         jobs.shutdown()
 
 
-def test_no_deadline_when_the_window_is_zero(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, VOTE_WINDOW_HOURS="0")
-    jobs = Jobs(settings, {})
-    assert jobs.deadline_after(SUNDAY_NOON) is None
-
-
-def test_two_processes_sharing_the_job_store_run_each_job_once(
+def test_the_closing_job_runs_every_half_minute_in_the_owner(
     settings: Settings, clock: Any
 ) -> None:
-    recorder = Recorder()  # both "processes" have the same tasks, as replicas of one bot do
+    recorder = Recorder()
+    jobs = started(settings, recorder)
+    try:
+        for step in (1, 2):
+            clock.move_to(SUNDAY_NOON + timedelta(seconds=CLOSE_DUE_EVERY_S * step + 1))
+            jobs.tick()
+            recorder.wait_for(CLOSE_DUE_JOB, count=step)
+    finally:
+        jobs.shutdown()
+
+
+def test_two_replicas_sharing_the_job_store_run_each_job_once(
+    settings: Settings, clock: Any
+) -> None:
+    recorder = Recorder()  # both have the same tasks, as replicas of one bot do
     a = started(settings, recorder, owner="replica-a")
     b = started(settings, recorder, owner="replica-b")
     try:
         assert (a.owner, b.owner) == (True, False)
-        b.schedule_close("c9", at=SUNDAY_NOON + timedelta(hours=1))  # added by the non-owner
         clock.move_to(MONDAY_9 + timedelta(seconds=1))
         a.tick()
         b.tick()
         recorder.wait_for(DIGEST_JOB)
-        recorder.wait_for(CLOSE_TASK)
-        recorder.settle()
-        assert recorder.of(DIGEST_JOB) == [()] and recorder.of(CLOSE_TASK) == [("c9",)]
-        assert sorted(a.ran) == ["close:c9", DIGEST_JOB] and b.ran == []
+        wait_until(lambda: DIGEST_JOB in a.ran, "the owner records its digest run")
+        assert recorder.of(DIGEST_JOB) == [()] and DIGEST_JOB not in b.ran
+        assert b.next_digest() == MONDAY_9 + timedelta(days=7)  # one job, run once, for both
         a.shutdown()  # the owner stops: the other takes over at its next look
         assert b.tick()
     finally:

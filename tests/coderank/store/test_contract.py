@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coderank.errors import StoreError
-from coderank.store import COLLECTIONS, FEEDBACK, RESPONSES, Store, doc_id, window
+from coderank.store import COLLECTIONS, FEEDBACK, RESPONSES, Store, Window, doc_id
 from coderank.store.astra import AstraStore
 from coderank.store.sqlite import SQLiteStore
 from tests.data_api_server import DataApiServer
@@ -126,8 +126,13 @@ def test_a_time_window_filters_on_the_server(open_store: OpenStore) -> None:
             for day in range(10, 20)
         ],
     )
-    week = window("created_at", "2026-11-12", "2026-11-15")
-    assert sorted(d["comparison_id"] for d in store.find(FEEDBACK, week)) == ["c12", "c13", "c14"]
-    assert store.count(FEEDBACK, window("created_at", "2026-11-18", None)) == 2
-    assert store.count(FEEDBACK, window("created_at", None, "2026-11-11")) == 1
-    assert window("created_at", None, None) == {}
+    week = Window("2026-11-12", "2026-11-15")
+    found = sorted(d["comparison_id"] for d in store.find(FEEDBACK, week.filter("created_at")))
+    assert found == ["c12", "c13", "c14"]
+    # The store and Window.contains agree on every boundary.
+    assert found == sorted(
+        f"c{day}" for day in range(10, 20) if week.contains(f"2026-11-{day:02d}T10:00:00+00:00")
+    )
+    assert store.count(FEEDBACK, Window("2026-11-18", None).filter("created_at")) == 2
+    assert store.count(FEEDBACK, Window(None, "2026-11-11").filter("created_at")) == 1
+    assert Window().filter("created_at") == {}

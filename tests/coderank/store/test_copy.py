@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from coderank.store import COLLECTIONS, EVALUATION_RESULTS, FEEDBACK, RERANKER_SCORES, RESPONSES
+from coderank.store import (
+    COLLECTIONS,
+    COMPARISONS,
+    EVALUATION_RESULTS,
+    FEEDBACK,
+    RERANKER_SCORES,
+    RESPONSES,
+)
 from coderank.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, make_env
 from tests.data_api_server import DataApiServer
@@ -45,7 +52,13 @@ def run(
 
 def seed(path: Path) -> dict[str, int]:
     store = SQLiteStore(path)
-    sizes = {RESPONSES: 150, FEEDBACK: 230, RERANKER_SCORES: 150, EVALUATION_RESULTS: 3}
+    sizes = {
+        COMPARISONS: 50,
+        RESPONSES: 150,
+        FEEDBACK: 230,
+        RERANKER_SCORES: 150,
+        EVALUATION_RESULTS: 3,
+    }
     for name, n in sizes.items():
         store.upsert_many(
             name, [{"_id": f"{name}:{i}", "comparison_id": f"c{i}", "n": i} for i in range(n)]
@@ -63,7 +76,7 @@ def test_copy_to_astra_and_back_is_idempotent_and_counts_match(
         assert out.returncode == 0, out.stderr
         for name, n in sizes.items():
             assert f"{name}: copied {n}; sqlite {n}, astra {n} (match)" in out.stdout
-        assert "sqlite -> astra" in out.stderr and "533/533" in out.stderr  # the progress bar
+        assert "sqlite -> astra" in out.stderr and "583/583" in out.stderr  # the progress bar
     for name, n in sizes.items():
         assert len(data_api.documents("default_keyspace", name)) == n
     back = run(
@@ -72,6 +85,7 @@ def test_copy_to_astra_and_back_is_idempotent_and_counts_match(
     )  # fmt: skip
     assert back.returncode == 0, back.stderr
     copied = SQLiteStore(tmp_path / "back.db")
+    assert set(sizes) == set(COLLECTIONS)  # every collection is copied, comparisons included
     assert {name: copied.count(name) for name in COLLECTIONS} == sizes
     assert copied.get(FEEDBACK, "feedback:7") == {
         "_id": "feedback:7",

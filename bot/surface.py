@@ -1,0 +1,86 @@
+"""The Slack side of a comparison: its channel message, kept showing where the comparison is
+(generating, the vote, the results, a failure). It is the generation flow's listener, and what
+the listeners and the scheduled jobs call to show a comparison."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot import messages
+from bot.blocks.progress import failed_message, progress_message
+from bot.blocks.results import results_message
+from bot.blocks.vote import vote_message
+from bot.workers import MessageUpdater
+from coderank.generation import GenerationRequest
+from coderank.models import FAILED, Comparison
+
+log = logging.getLogger(__name__)
+
+SOURCE = "slack"
+
+
+def message_of(surface: Mapping[str, str]) -> tuple[str, str] | None:
+    """The (channel, ts) of a comparison's Slack message, or None if it has none."""
+    channel, ts = surface.get("channel"), surface.get("ts")
+    return (channel, ts) if channel and ts else None
+
+
+class SlackSurface:
+    """Shows comparisons in their Slack messages, through the coalescing ``updater``."""
+
+    def __init__(self, updater: MessageUpdater) -> None:
+        self.updater = updater
+
+    def show(self, comparison: Comparison) -> None:
+        """The vote while it is open, the results once closed; nothing for a comparison not
+        started in Slack."""
+        where = message_of(comparison.surface) if comparison.source == SOURCE else None
+        if where is None or comparison.pair is None or comparison.status == FAILED:
+            return
+        final = comparison.closed
+        text, blocks = results_message(comparison) if final else vote_message(comparison)
+        self.updater.push(*where, text=text, blocks=blocks, final=final)
+
+    def _status(self, request: GenerationRequest, status: str | None = None, **kw: int) -> None:
+        where = message_of(request.surface)
+        if where is None:
+            return
+        text, blocks = progress_message(
+            requester=request.requester,
+            problem=request.problem,
+            finished={},
+            status=status,
+            queued_ahead=kw.get("ahead", 0),
+        )
+        self.updater.push(*where, text=text, blocks=blocks)
+
+    # --- GenerationListener -----------------------------------------------------------------
+
+    def queued(self, request: GenerationRequest, ahead: int) -> None:
+        self._status(request, ahead=ahead)
+
+    def progress(self, request: GenerationRequest, finished: Mapping[str, bool]) -> None:
+        where = message_of(request.surface)
+        if where is not None:
+            text, blocks = progress_message(
+                requester=request.requester, problem=request.problem, finished=finished
+            )
+            self.updater.push(*where, text=text, blocks=blocks)
+
+    def ready(self, request: GenerationRequest, comparison: Comparison) -> None:
+        self.show(comparison)
+
+    def failed(self, request: GenerationRequest, error: str) -> None:
+        where = message_of(request.surface)
+        if where is not None:
+            text, blocks = failed_message(
+                requester=request.requester, problem=request.problem, error=error
+            )
+            self.updater.push(*where, text=text, blocks=blocks, final=True)
+
+    def paused(self, request: GenerationRequest) -> None:
+        self._status(request, messages.PAUSED_BY_RESTART)
+
+    def resumed(self, request: GenerationRequest) -> None:
+        self._status(request, messages.RESUMED_AFTER_RESTART)

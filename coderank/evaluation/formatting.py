@@ -1,0 +1,76 @@
+"""Figures as text, the same everywhere: the report table, Slack, the digest, the dashboard."""
+
+from __future__ import annotations
+
+from coderank.evaluation.metrics import MIN_DECISIVE, Agreement, Estimate
+from coderank.evaluation.report import EvalReport
+
+
+def percent(value: float, *, digits: int = 1) -> str:
+    """A share as a percentage: ``0.625`` -> ``62.5%``."""
+    return f"{value * 100:.{digits}f}%"
+
+
+def too_few_pairs(a: Agreement) -> str:
+    """Why figures over ``a``'s pairs cannot yet tell the reranker from chance (shown in every
+    report while ``a.enough_data`` is False)."""
+    return (
+        f"Only {a.decisive} decisive pairs: too few to tell a reranker that is right 60% of the "
+        f"time from chance (50%); about {MIN_DECISIVE} are needed."
+    )
+
+
+def short(e: Estimate, *, as_percent: bool = False, digits: int = 3) -> str:
+    """The value alone: ``62.5%`` or ``0.412``; ``n/a`` when there is none."""
+    if e.value is None:
+        return "n/a"
+    return percent(e.value) if as_percent else f"{e.value:.{digits}f}"
+
+
+def format_estimate(e: Estimate, *, as_percent: bool = False, digits: int = 3) -> str:
+    """The value, its 95% interval and its n: ``62.5% [55.1, 69.4] (n=160)``."""
+    if e.value is None:
+        return f"n/a (n={e.n})"
+    if e.low is None or e.high is None:
+        interval = ""
+    elif as_percent:
+        interval = f" [{e.low * 100:.1f}, {e.high * 100:.1f}]"
+    else:
+        interval = f" [{e.low:.{digits}f}, {e.high:.{digits}f}]"
+    return f"{short(e, as_percent=as_percent, digits=digits)}{interval} (n={e.n})"
+
+
+def format_report(report: EvalReport) -> str:
+    """The report as a plain-text table (what ``scripts/evaluate_reranker.py`` prints)."""
+    a = report.agreement
+    window = f"{report.since or 'the start'} to {report.until or 'now'}"
+    models = ", ".join(f"{m} ({n})" for m, n in report.models.items()) or "none"
+    rows = [
+        ("window", window),
+        ("model used", models),
+        ("pairs evaluated", f"{a.pairs} ({a.decisive} decisive)"),
+        ("accuracy", format_estimate(a.accuracy, as_percent=True)),
+        ("accuracy (bootstrap interval)", format_estimate(a.accuracy_bootstrap, as_percent=True)),
+        (
+            "accuracy, reweighted by 1/p(pair)",
+            format_estimate(a.accuracy_weighted, as_percent=True),
+        ),
+        ("Kendall's tau-b", format_estimate(a.kendall_tau)),
+        ("Kendall's tau-b, reweighted", format_estimate(a.kendall_tau_weighted)),
+        ("Spearman's rho", format_estimate(a.spearman_rho)),
+        (
+            "position bias (votes for A)",
+            format_estimate(report.habits.position_bias, as_percent=True),
+        ),
+        ("tie rate", format_estimate(report.habits.tie_rate, as_percent=True)),
+        ("both-bad rate", format_estimate(report.habits.both_bad_rate, as_percent=True)),
+        ("voter agreement (Krippendorff's alpha)", format_estimate(report.habits.voter_agreement)),
+    ]
+    for s in report.standings:
+        rows.append((f"agent {s.agent}: win rate", format_estimate(s.win_rate, as_percent=True)))
+        rows.append((f"agent {s.agent}: Bradley-Terry", format_estimate(s.strength, digits=0)))
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    if not a.enough_data:
+        lines.append(f"warning: {too_few_pairs(a)}")
+    return "\n".join(lines)
