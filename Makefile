@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROBLEM ?= Write a function that returns the n-th Fibonacci number
 
-.PHONY: install demo bot test lint format bench clean
+.PHONY: install demo bot test lint format bench clean system-packages
 
 $(STAMP): requirements.txt scripts/install_llama_cpp.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,17 @@ demo: $(STAMP)
 bot: $(STAMP)
 	$(PY) -m bot
 
-test: $(STAMP)
+# What the tests start for real and pip cannot install: PostgreSQL's server (the replica tests
+# run a throwaway cluster). Installed from Debian's packages when missing (CI runs as root).
+SYSTEM_PACKAGES := postgresql
+system-packages:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "missing Debian packages: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends $(SYSTEM_PACKAGES)
+
+test: $(STAMP) system-packages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy coderank bot

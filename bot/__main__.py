@@ -50,6 +50,10 @@ def main() -> int:
     except ModelUnavailableError as exc:
         # The bot still serves votes and figures; /healthz says why it cannot generate.
         log.error("the embedded model is not available: %s", exc)
+    else:
+        healthy, detail = core.model_health()
+        if not healthy:  # e.g. a promoted reranker this machine cannot see
+            log.error("not ready to score: %s", detail)
     services = build_bot_services(slack, settings, core, client=client)
     try:
         app = create_app(slack, services, client=client)
@@ -65,6 +69,8 @@ def main() -> int:
         core.close()
         return 2
     resumed = services.generations.resume_pending()
+    if core.coordination.shared:  # renew this replica's work; take over a dead replica's
+        services.generations.keep(every_s=10)
     if resumed:
         log.info("resumed %d comparison(s) asked for before the restart", resumed)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

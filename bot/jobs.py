@@ -4,6 +4,7 @@ weekly digest."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,9 @@ def start_jobs(
 ) -> Jobs:
     """Build the scheduler over the bot's tasks, hand it to the services and start it. The
     digest is scheduled only when ``DIGEST_CHANNEL`` is set."""
+    options.setdefault("clock", services.clock)  # the database's clock across machines
+    # One owner per process (two processes may share a DATA_DIR, hence a replica id).
+    options.setdefault("owner", f"{services.core_settings.replica_id}:{os.getpid()}")
     jobs = Jobs(
         settings,
         bot_tasks(services, client),

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from slack_sdk import WebClient
 
 from bot.config import SlackSettings
-from bot.ledger import RequestLedger
 from bot.surface import SlackSurface
 from bot.workers import MessageUpdater
 from coderank.comparisons import Comparisons
 from coderank.config import Settings
-from coderank.finetune.gate import FineTuneGate
-from coderank.generation import GenerationPool, Generations, PendingGenerations
+from coderank.coordination import Claims, Gate
+from coderank.generation import GenerationPool, Generations
 from coderank.jobs.scheduler import Jobs
 from coderank.reranker.registry import reranker_source
 from coderank.services import Services
@@ -31,8 +31,9 @@ class BotServices:
     generations: Generations
     surface: SlackSurface
     updater: MessageUpdater
-    ledger: RequestLedger
-    finetune_gate: FineTuneGate
+    ledger: Claims
+    finetune_gate: Gate
+    clock: Callable[[], float] = time.time  # leases are timed by it (the database's, shared)
     jobs: Jobs | None = None  # set by bot.jobs.start_jobs
     # Slower answers than a 3-second ack allows (stats, digest on demand), one at a time.
     background: ThreadPoolExecutor = field(
@@ -42,7 +43,7 @@ class BotServices:
     @property
     def reranker_model(self) -> str:
         """The reranker in use now (a promoted fine-tune is picked up without restarting)."""
-        return reranker_source(self.core_settings)[1]
+        return reranker_source(self.core_settings, self.store)[1]
 
     def is_admin(self, user: str) -> bool:
         return user in self.settings.admins
@@ -60,20 +61,21 @@ class BotServices:
 def build_bot_services(
     slack: SlackSettings, settings: Settings, core: Services, *, client: WebClient
 ) -> BotServices:
-    data = Path(settings.data_dir)
     updater = MessageUpdater(client)
-    surface = SlackSurface(updater)
-    pending = PendingGenerations(data / "generations.db", legacy=data / "slack_requests.db")
+    surface = SlackSurface(updater, core.comparisons)
+    shared = core.coordination
+    generations = Generations(
+        core.comparisons, shared.pending(), GenerationPool(slack.gen_workers), surface
+    )
     return BotServices(
         settings=slack,
         comparisons=core.comparisons,
         store=core.store,
         core_settings=settings,
-        generations=Generations(
-            core.comparisons, pending, GenerationPool(slack.gen_workers), surface
-        ),
+        generations=generations,
         surface=surface,
         updater=updater,
-        ledger=RequestLedger(data / "slack_requests.db"),
-        finetune_gate=FineTuneGate(data / "finetune.lock"),
+        ledger=shared.claims(),
+        finetune_gate=shared.gate(),
+        clock=shared.clock,
     )

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from bot import messages
 from bot.blocks.progress import failed_message, progress_message
 from bot.blocks.results import results_message
 from bot.blocks.vote import vote_message
 from bot.workers import MessageUpdater
+from coderank.comparisons import Comparisons
 from coderank.generation import GenerationRequest
 from coderank.models import FAILED, Comparison
 
@@ -26,21 +28,34 @@ def message_of(surface: Mapping[str, str]) -> tuple[str, str] | None:
     return (channel, ts) if channel and ts else None
 
 
+def render(comparison: Comparison) -> tuple[str, list[dict[str, Any]]]:
+    """The vote while it is open, the results once closed."""
+    return results_message(comparison) if comparison.closed else vote_message(comparison)
+
+
 class SlackSurface:
     """Shows comparisons in their Slack messages, through the coalescing ``updater``."""
 
-    def __init__(self, updater: MessageUpdater) -> None:
+    def __init__(self, updater: MessageUpdater, comparisons: Comparisons) -> None:
         self.updater = updater
+        self.comparisons = comparisons
 
     def show(self, comparison: Comparison) -> None:
         """The vote while it is open, the results once closed; nothing for a comparison not
-        started in Slack."""
+        started in Slack. What is sent is rendered again from the comparison as it is at send
+        time, so a late tally (of this replica or another) never brings the buttons back."""
         where = message_of(comparison.surface) if comparison.source == SOURCE else None
         if where is None or comparison.pair is None or comparison.status == FAILED:
             return
-        final = comparison.closed
-        text, blocks = results_message(comparison) if final else vote_message(comparison)
-        self.updater.push(*where, text=text, blocks=blocks, final=final)
+        cid = comparison.comparison_id
+        text, blocks = render(comparison)
+        self.updater.push(
+            *where,
+            text=text,
+            blocks=blocks,
+            final=comparison.closed,
+            refresh=lambda: render(self.comparisons.get(cid)),
+        )
 
     def _status(self, request: GenerationRequest, status: str | None = None, **kw: int) -> None:
         where = message_of(request.surface)

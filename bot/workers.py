@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from coderank.errors import CoderankError
+
 log = logging.getLogger(__name__)
+
+Refresh = Callable[[], tuple[str, list[dict[str, Any]]]]
 
 
 class MessageUpdater:
@@ -37,17 +42,20 @@ class MessageUpdater:
         text: str,
         blocks: list[dict[str, Any]],
         final: bool = False,
+        refresh: Refresh | None = None,
     ) -> None:
         """Show ``text``/``blocks`` in the message soon. Once a ``final`` content (results, a
         failure) is pushed, later non-final pushes (a tally computed just before closing) are
-        dropped, so they cannot put the vote buttons back."""
+        dropped, so they cannot put the vote buttons back. ``refresh``, when given, renders the
+        content again at send time from the shared state (another replica may have closed the
+        comparison since), and what it returns is sent instead."""
         key = (channel, ts)
         with self._lock:
             if key in self._final and not final:
                 return
             if final:
                 self._final.add(key)
-            self._pending[key] = {"text": text, "blocks": blocks}
+            self._pending[key] = {"text": text, "blocks": blocks, "refresh": refresh}
             if key in self._timers:
                 return
             delay = max(0.0, self._last.get(key, 0.0) + self.interval_s - time.monotonic())
@@ -66,6 +74,13 @@ class MessageUpdater:
                 self._last[key] = time.monotonic()
             if payload is None:
                 return
+            refresh = payload.pop("refresh", None)
+            if refresh is not None:
+                try:
+                    text, blocks = refresh()
+                    payload.update(text=text, blocks=blocks)
+                except CoderankError as exc:  # keep what was pushed; say why it is not newer
+                    log.warning("could not render %s again at send time: %s", key, exc)
             try:
                 self.client.chat_update(channel=key[0], ts=key[1], **payload)
             except SlackApiError as exc:

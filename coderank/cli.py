@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coderank.agents.prompts import AGENTS, LABELS
 from coderank.config import STORES, Settings, from_env
@@ -24,6 +24,9 @@ from coderank.errors import (
 from coderank.models import BY_ADMIN, BY_REQUESTER, CHOICES, Comparison
 from coderank.problems import validate_problem
 from coderank.store import COLLECTIONS, COMPARISONS
+
+if TYPE_CHECKING:
+    from coderank.services import Services
 
 # Exit code 2: something to fix before trying again (input, settings, a model that cannot start).
 BAD_INPUT = (
@@ -145,7 +148,7 @@ def _reveal(comparison: Comparison, out: TextIO) -> None:
     print(f"Outcome: {comparison.outcome or 'no votes'}.{verdict}", file=out)
 
 
-def _services(settings: Settings, err: TextIO) -> Any:
+def _services(settings: Settings, err: TextIO) -> Services:
     from coderank.services import build_services
 
     services = build_services(settings)

@@ -14,19 +14,23 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
+from coderank.coordination.base import Locks
 from coderank.errors import (
+    CheckpointMovedError,
     CoderankError,
+    CoordinationError,
     GenerationError,
     UnknownComparisonError,
     VotingClosedError,
 )
 from coderank.graph.checkpoint import ThreadLocks
 from coderank.graph.nodes import iso
-from coderank.graph.state import comparison_of
+from coderank.graph.state import ComparisonState, comparison_of
 from coderank.graph.votes import parse_resume
 from coderank.models import (
     BY_DEADLINE,
@@ -39,7 +43,12 @@ from coderank.models import (
 from coderank.problems import validate_problem
 from coderank.store import COMPARISONS, Store
 
+if TYPE_CHECKING:
+    from coderank.graph.build import ComparisonGraph
+
 log = logging.getLogger(__name__)
+
+RESUME_ATTEMPTS = 5
 
 ProgressCallback = Callable[[str, Mapping[str, Any]], None]
 
@@ -75,19 +84,19 @@ class Comparisons:
 
     def __init__(
         self,
-        graph: Any,
+        graph: ComparisonGraph,
         *,
         store: Store,
-        locks: ThreadLocks | None = None,
+        locks: Locks | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.graph = graph
         self.store = store
-        self.locks = locks or ThreadLocks()
+        self.locks: Locks = locks or ThreadLocks()
         self.clock = clock
 
     @staticmethod
-    def _config(comparison_id: str) -> dict[str, Any]:
+    def _config(comparison_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": comparison_id}}
 
     def start(
@@ -114,7 +123,7 @@ class Comparisons:
         """
         problem = validate_problem(problem)
         cid = comparison_id or new_comparison_id()
-        initial = {
+        initial: ComparisonState = {
             "comparison_id": cid,
             "problem": problem,
             "requester": requester,
@@ -123,7 +132,7 @@ class Comparisons:
             "created_at": iso(self.clock()),
         }
         with self.locks.hold(cid):
-            graph_input: dict[str, Any] | None = initial
+            graph_input: ComparisonState | None = initial
             snapshot = self.graph.get_state(self._config(cid)) if comparison_id else None
             if snapshot is not None and snapshot.values:
                 if snapshot.interrupts or not snapshot.next:
@@ -175,13 +184,26 @@ class Comparisons:
         return comparison_of(snapshot.values, updated_at=snapshot.created_at)
 
     def _resume(self, comparison_id: str, value: dict[str, str]) -> Comparison:
-        snapshot = self.graph.get_state(self._config(comparison_id))
-        if not snapshot.values:
-            raise UnknownComparisonError(f"no comparison {comparison_id!r}")
-        if not snapshot.interrupts:
-            raise VotingClosedError(f"voting on {comparison_id} is closed")
-        self.graph.invoke(Command(resume=value), self._config(comparison_id), durability="sync")
-        return self.get(comparison_id)
+        """Send ``value`` to the thread's interrupt (the caller holds its lock). A resume the
+        checkpointer's fence refuses (another process moved the thread on meanwhile, which
+        only a writer without the lock can do) is read again and retried: never forked."""
+        for attempt in range(1, RESUME_ATTEMPTS + 1):
+            snapshot = self.graph.get_state(self._config(comparison_id))
+            if not snapshot.values:
+                raise UnknownComparisonError(f"no comparison {comparison_id!r}")
+            if not snapshot.interrupts:
+                raise VotingClosedError(f"voting on {comparison_id} is closed")
+            try:
+                self.graph.invoke(
+                    Command(resume=value), self._config(comparison_id), durability="sync"
+                )
+            except CheckpointMovedError as exc:
+                log.warning("resume of %s refused (%s), try %d", comparison_id, exc, attempt)
+                continue
+            return self.get(comparison_id)
+        raise CoordinationError(
+            f"comparison {comparison_id} kept moving on while this vote was recorded: try again"
+        )
 
     def _past_deadline(self, comparison: Comparison) -> bool:
         return (

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from coderank.errors import ConfigError
 
@@ -48,27 +50,52 @@ class Settings:
     vote_quorum: int = 5
     vote_window_hours: float = 24.0
     jobs_url: str = "sqlite:///data/jobs.db"
+    # PostgreSQL for replicas on several machines: checkpoints, jobs, locks, leases, the Slack
+    # request ledger and pending generations (None: SQLite files and locks in DATA_DIR).
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    replica_id: str = ""  # this process, as the others see it (leases, pending generations)
     digest_cron: str = "0 9 * * mon"
     digest_tz: str = "UTC"
     digest_grace_hours: float = 12.0
 
 
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not valid: expected one of {', '.join(allowed)}")
-    return value
+_DEFAULTS = Settings()
 
 
-def _number(
-    name: str, value: str, kind: Callable[[str], T], ok: Callable[[T], bool], accepts: str
-) -> T:
-    try:
-        parsed = kind(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or not ok(parsed):
-        raise ConfigError(f"{name}={value!r} is not valid: expected {accepts}")
-    return parsed
+class _Env:
+    """The merged environment; a blank value counts as unset."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def get(self, name: str) -> str | None:
+        value = self._values.get(name, "").strip()
+        return value or None
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(name) or default
+        if value not in allowed:
+            raise ConfigError(
+                f"{name}={value!r} is not valid: expected one of {', '.join(allowed)}"
+            )
+        return value
+
+    def number(
+        self,
+        name: str,
+        default: T,
+        kind: Callable[[str], T],
+        ok: Callable[[T], bool],
+        accepts: str,
+    ) -> T:
+        value = self.get(name) or str(default)
+        try:
+            parsed = kind(value)
+        except ValueError:
+            parsed = None
+        if parsed is None or not ok(parsed):
+            raise ConfigError(f"{name}={value!r} is not valid: expected {accepts}")
+        return parsed
 
 
 def _cron(value: str) -> str:
@@ -117,30 +144,90 @@ def from_env(
     Raises:
         ConfigError: naming the first variable whose value is not accepted.
     """
-    env = read_env(environ, env_file=env_file)
+    env = _Env(read_env(environ, env_file=env_file))
+    data_dir = env.get("DATA_DIR") or _DEFAULTS.data_dir
+    store = _store_settings(env, data_dir)
+    return Settings(
+        **_model_settings(env),
+        **store,
+        **_folder_settings(env, data_dir),
+        **_coordination_settings(env, data_dir, store["store"]),
+        **_voting_settings(env),
+        **_jobs_settings(env),
+    )
 
-    def get(name: str) -> str | None:
-        value = env.get(name, "").strip()
-        return value or None
 
-    defaults = Settings()
-    data_dir = get("DATA_DIR") or defaults.data_dir
-    reranker_load_dir = get("RERANKER_LOAD_DIR")
+# Each part below reads one concern's variables and returns its fields of Settings.
+
+
+class _ModelSettings(TypedDict):
+    llm_backend: str
+    local_gguf_path: str | None
+    hf_model: str
+    hf_endpoint_url: str | None
+    hf_token: str | None
+    llm_max_new_tokens: int
+    llm_timeout_s: float
+    reranker_model: str | None
+    reranker_load_dir: str | None
+
+
+def _model_settings(env: _Env) -> _ModelSettings:
+    """The chat model (embedded or Hugging Face) and the reranker."""
+    reranker_load_dir = env.get("RERANKER_LOAD_DIR")
     if reranker_load_dir and not Path(reranker_load_dir).is_dir():
         raise ConfigError(
             f"RERANKER_LOAD_DIR={reranker_load_dir!r} is not valid: expected a folder that exists"
         )
-    local_gguf = get("LOCAL_GGUF_PATH")
+    local_gguf = env.get("LOCAL_GGUF_PATH")
     if local_gguf and not Path(local_gguf).is_file():
         raise ConfigError(f"LOCAL_GGUF_PATH={local_gguf!r} is not valid: expected a .gguf file")
-    backend = _choice("LLM_BACKEND", get("LLM_BACKEND") or "local", LLM_BACKENDS)
-    if backend == "hf" and (get("HF_HUB_OFFLINE") or "0").lower() in ("1", "true", "yes", "on"):
+    backend = env.choice("LLM_BACKEND", "local", LLM_BACKENDS)
+    if backend == "hf" and (env.get("HF_HUB_OFFLINE") or "0").lower() in ("1", "true", "yes", "on"):
         raise ConfigError(
             "HF_HUB_OFFLINE is set, which blocks every call of LLM_BACKEND=hf (even to a local "
             "HF_ENDPOINT_URL): unset HF_HUB_OFFLINE or use LLM_BACKEND=local"
         )
-    store = _choice("STORE", get("STORE") or "sqlite", STORES)
-    astra_endpoint, astra_token = get("ASTRA_DB_API_ENDPOINT"), get("ASTRA_DB_APPLICATION_TOKEN")
+    return {
+        "llm_backend": backend,
+        "local_gguf_path": local_gguf,
+        "hf_model": env.get("HF_MODEL") or _DEFAULTS.hf_model,
+        "hf_endpoint_url": env.get("HF_ENDPOINT_URL"),
+        "hf_token": env.get("HUGGINGFACEHUB_API_TOKEN"),
+        "llm_max_new_tokens": env.number(
+            "LLM_MAX_NEW_TOKENS",
+            _DEFAULTS.llm_max_new_tokens,
+            int,
+            lambda n: 1 <= n <= 8192,
+            "a whole number from 1 to 8192",
+        ),
+        "llm_timeout_s": env.number(
+            "LLM_TIMEOUT_S",
+            _DEFAULTS.llm_timeout_s,
+            float,
+            lambda s: 0 < s <= 3600,
+            "a number of seconds above 0 and at most 3600",
+        ),
+        "reranker_model": env.get("RERANKER_MODEL"),
+        "reranker_load_dir": reranker_load_dir,
+    }
+
+
+class _StoreSettings(TypedDict):
+    store: str
+    sqlite_path: str
+    astra_endpoint: str | None
+    astra_token: str | None
+    astra_keyspace: str
+    astra_request_timeout_s: float
+    astra_retry_budget_s: float
+
+
+def _store_settings(env: _Env, data_dir: str) -> _StoreSettings:
+    """Where documents are kept: the SQLite file, or Astra DB."""
+    store = env.choice("STORE", "sqlite", STORES)
+    astra_endpoint = env.get("ASTRA_DB_API_ENDPOINT")
+    astra_token = env.get("ASTRA_DB_APPLICATION_TOKEN")
     if store == "astra" and not astra_endpoint:
         raise ConfigError(
             "ASTRA_DB_API_ENDPOINT is missing: STORE=astra needs the database's API endpoint "
@@ -155,96 +242,173 @@ def from_env(
             "ASTRA_DB_APPLICATION_TOKEN is missing: STORE=astra needs an application token "
             "(AstraCS:...)"
         )
-    checkpoint_url = get("CHECKPOINT_URL") or str(Path(data_dir) / "checkpoints.db")
-    if "://" in checkpoint_url and not checkpoint_url.startswith(
-        ("sqlite:///", "postgresql://", "postgres://")
-    ):
-        raise ConfigError(
-            f"CHECKPOINT_URL={checkpoint_url.split('://')[0]}://... is not valid: expected a file "
-            "path, sqlite:///path or postgresql://..."
-        )
-    jobs_url = get("JOBS_URL") or f"sqlite:///{Path(data_dir) / 'jobs.db'}"
-    if not jobs_url.startswith(("sqlite:///", "postgresql")):
-        raise ConfigError(
-            f"JOBS_URL={jobs_url.split('://')[0]}://... is not valid: expected sqlite:///path or "
-            "postgresql+psycopg://..."
-        )
-
-    return Settings(
-        llm_backend=backend,
-        local_gguf_path=local_gguf,
-        hf_model=get("HF_MODEL") or defaults.hf_model,
-        hf_endpoint_url=get("HF_ENDPOINT_URL"),
-        hf_token=get("HUGGINGFACEHUB_API_TOKEN"),
-        llm_max_new_tokens=_number(
-            "LLM_MAX_NEW_TOKENS",
-            get("LLM_MAX_NEW_TOKENS") or str(defaults.llm_max_new_tokens),
-            int,
-            lambda n: 1 <= n <= 8192,
-            "a whole number from 1 to 8192",
-        ),
-        llm_timeout_s=_number(
-            "LLM_TIMEOUT_S",
-            get("LLM_TIMEOUT_S") or str(defaults.llm_timeout_s),
-            float,
-            lambda s: 0 < s <= 3600,
-            "a number of seconds above 0 and at most 3600",
-        ),
-        reranker_model=get("RERANKER_MODEL"),
-        reranker_load_dir=reranker_load_dir,
-        store=store,
-        astra_endpoint=astra_endpoint,
-        astra_token=astra_token,
-        astra_keyspace=get("ASTRA_DB_KEYSPACE") or defaults.astra_keyspace,
-        astra_request_timeout_s=_number(
+    return {
+        "store": store,
+        "sqlite_path": env.get("SQLITE_PATH") or str(Path(data_dir) / "coderank.db"),
+        "astra_endpoint": astra_endpoint,
+        "astra_token": astra_token,
+        "astra_keyspace": env.get("ASTRA_DB_KEYSPACE") or _DEFAULTS.astra_keyspace,
+        "astra_request_timeout_s": env.number(
             "ASTRA_REQUEST_TIMEOUT_S",
-            get("ASTRA_REQUEST_TIMEOUT_S") or str(defaults.astra_request_timeout_s),
+            _DEFAULTS.astra_request_timeout_s,
             float,
             lambda s: 0 < s <= 600,
             "a number of seconds above 0 and at most 600",
         ),
-        astra_retry_budget_s=_number(
+        "astra_retry_budget_s": env.number(
             "ASTRA_RETRY_BUDGET_S",
-            get("ASTRA_RETRY_BUDGET_S") or str(defaults.astra_retry_budget_s),
+            _DEFAULTS.astra_retry_budget_s,
             float,
             lambda s: 0 <= s <= 3600,
             "a number of seconds from 0 to 3600",
         ),
-        data_dir=data_dir,
-        models_dir=get("MODELS_DIR") or defaults.models_dir,
-        sqlite_path=get("SQLITE_PATH") or str(Path(data_dir) / "coderank.db"),
-        checkpoint_url=checkpoint_url,
-        cache_dir=get("CODERANK_CACHE_DIR") or defaults.cache_dir,
-        pair_policy=_choice("PAIR_POLICY", get("PAIR_POLICY") or "top2", PAIR_POLICIES),
-        pair_explore=_number(
+    }
+
+
+class _FolderSettings(TypedDict):
+    data_dir: str
+    models_dir: str
+    cache_dir: str
+
+
+def _folder_settings(env: _Env, data_dir: str) -> _FolderSettings:
+    """The data, models and cache folders."""
+    return {
+        "data_dir": data_dir,
+        "models_dir": env.get("MODELS_DIR") or _DEFAULTS.models_dir,
+        "cache_dir": env.get("CODERANK_CACHE_DIR") or _DEFAULTS.cache_dir,
+    }
+
+
+class _CoordinationSettings(TypedDict):
+    checkpoint_url: str
+    jobs_url: str
+    database_url: str | None
+    replica_id: str
+
+
+POSTGRES = ("postgresql://", "postgres://")
+
+
+def _coordination_settings(env: _Env, data_dir: str, store: str) -> _CoordinationSettings:
+    """What processes share: the graph's checkpoints, the scheduled jobs and, with
+    ``DATABASE_URL``, the locks, leases and request ledgers of replicas on several machines.
+
+    A mix that cannot be safe across machines stops start-up, naming the setting.
+    """
+    database_url = env.get("DATABASE_URL")
+    checkpoint_url = env.get("CHECKPOINT_URL")
+    jobs_url = env.get("JOBS_URL")
+    if (
+        checkpoint_url
+        and "://" in checkpoint_url
+        and not checkpoint_url.startswith(("sqlite:///", *POSTGRES))
+    ):
+        raise ConfigError(
+            f"CHECKPOINT_URL={checkpoint_url.split('://')[0]}://... is not valid: expected a file "
+            "path or sqlite:///path (for postgresql://..., set DATABASE_URL)"
+        )
+    if jobs_url and not jobs_url.startswith(("sqlite:///", "postgresql")):
+        raise ConfigError(
+            f"JOBS_URL={jobs_url.split('://')[0]}://... is not valid: expected sqlite:///path or "
+            "postgresql+psycopg://..."
+        )
+    replica = env.get("REPLICA_ID") or _default_replica(data_dir)
+    if database_url is None:
+        if checkpoint_url and checkpoint_url.startswith(POSTGRES):
+            raise ConfigError(
+                "CHECKPOINT_URL=postgresql://... is not safe on its own: the per-comparison "
+                "locks and the Slack request ledger would stay files on each machine, and votes "
+                "would be lost. Set DATABASE_URL=postgresql://... instead (it puts the "
+                "checkpoints, jobs, locks and ledgers in PostgreSQL) and unset CHECKPOINT_URL"
+            )
+        return {
+            "checkpoint_url": checkpoint_url or str(Path(data_dir) / "checkpoints.db"),
+            "jobs_url": jobs_url or f"sqlite:///{Path(data_dir) / 'jobs.db'}",
+            "database_url": None,
+            "replica_id": replica,
+        }
+    if not database_url.startswith(POSTGRES):
+        raise ConfigError("DATABASE_URL is not valid: expected postgresql://user@host:port/db")
+    for name, value in (("CHECKPOINT_URL", checkpoint_url), ("JOBS_URL", jobs_url)):
+        if value and not value.startswith(("postgres", "postgresql+psycopg")):
+            raise ConfigError(
+                f"{name}={value.split('://')[0]}... cannot be used with DATABASE_URL: it would "
+                f"keep part of the coordination on one machine. Unset {name} (DATABASE_URL "
+                "holds it)"
+            )
+    if store == "sqlite":
+        raise ConfigError(
+            "STORE=sqlite keeps every document on one machine, which replicas on several "
+            "machines (DATABASE_URL) cannot share: use STORE=astra"
+        )
+    _, rest = database_url.split("://", 1)
+    return {
+        "checkpoint_url": database_url,
+        "jobs_url": f"postgresql+psycopg://{rest}",
+        "database_url": database_url,
+        "replica_id": replica,
+    }
+
+
+def _default_replica(data_dir: str) -> str:
+    """The host and its data folder: the same after a restart, so a restarted replica takes
+    back its own pending work at once."""
+    folder = hashlib.blake2b(str(Path(data_dir).resolve()).encode(), digest_size=3).hexdigest()
+    return f"{socket.gethostname()}-{folder}"
+
+
+class _VotingSettings(TypedDict):
+    pair_policy: str
+    pair_explore: float
+    vote_quorum: int
+    vote_window_hours: float
+
+
+def _voting_settings(env: _Env) -> _VotingSettings:
+    """Which pair is shown, and when voting closes."""
+    return {
+        "pair_policy": env.choice("PAIR_POLICY", "top2", PAIR_POLICIES),
+        "pair_explore": env.number(
             "PAIR_EXPLORE",
-            get("PAIR_EXPLORE") or str(defaults.pair_explore),
+            _DEFAULTS.pair_explore,
             float,
             lambda p: 0.0 <= p <= 1.0,
             "a share from 0 to 1",
         ),
-        vote_quorum=_number(
+        "vote_quorum": env.number(
             "VOTE_QUORUM",
-            get("VOTE_QUORUM") or str(defaults.vote_quorum),
+            _DEFAULTS.vote_quorum,
             int,
             lambda n: n >= 0,
             "a whole number of voters, 0 to close only by hand",
         ),
-        vote_window_hours=_number(
+        "vote_window_hours": env.number(
             "VOTE_WINDOW_HOURS",
-            get("VOTE_WINDOW_HOURS") or str(defaults.vote_window_hours),
+            _DEFAULTS.vote_window_hours,
             float,
             lambda h: 0 <= h <= 24 * 365,
             "a number of hours from 0 (never close by time) to 8760",
         ),
-        jobs_url=jobs_url,
-        digest_cron=_cron(get("DIGEST_CRON") or defaults.digest_cron),
-        digest_tz=_timezone(get("DIGEST_TZ") or defaults.digest_tz),
-        digest_grace_hours=_number(
+    }
+
+
+class _JobsSettings(TypedDict):
+    digest_cron: str
+    digest_tz: str
+    digest_grace_hours: float
+
+
+def _jobs_settings(env: _Env) -> _JobsSettings:
+    """The weekly digest's schedule."""
+    return {
+        "digest_cron": _cron(env.get("DIGEST_CRON") or _DEFAULTS.digest_cron),
+        "digest_tz": _timezone(env.get("DIGEST_TZ") or _DEFAULTS.digest_tz),
+        "digest_grace_hours": env.number(
             "DIGEST_GRACE_HOURS",
-            get("DIGEST_GRACE_HOURS") or str(defaults.digest_grace_hours),
+            _DEFAULTS.digest_grace_hours,
             float,
             lambda h: 0 < h <= 24 * 7,
             "a number of hours above 0 and at most 168",
         ),
-    )
+    }

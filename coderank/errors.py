@@ -37,6 +37,11 @@ class VotingClosedError(CoderankError):
         self.comparison = comparison
 
 
+class NoPairError(CoderankError):
+    """The comparison has no pair shown (it is still generating, or it failed), so it has no
+    answer A or B and no reranker scores for them."""
+
+
 class GenerationError(CoderankError):
     """Fewer than two agents produced an answer, so there is nothing to compare."""
 
@@ -53,9 +58,28 @@ class ModelCrashedError(ModelError):
     """The embedded model's process died during a generation (it is started again)."""
 
 
+class EvaluationError(CoderankError, ValueError):
+    """An evaluation or digest was asked for with arguments it cannot take (a naive datetime, no
+    weeks). Also a ``ValueError``: these are bad arguments."""
+
+
+class CoordinationError(CoderankError):
+    """The database the replicas share (``DATABASE_URL``) could not be reached or refused."""
+
+
+class CheckpointMovedError(CoordinationError):
+    """A resume raced another: the thread moved on from the checkpoint it started from. The
+    resume is refused (never forked) and can be retried from the newest checkpoint."""
+
+
 class StoreError(CoderankError):
     """The store could not read or write a document."""
 
 
 class FineTuneError(CoderankError):
     """Preference pairs cannot be read or are too few, or a fine-tune cannot write its output."""
+
+
+class FineTuneInputError(FineTuneError, ValueError):
+    """A preference-pair record or a fine-tune option that is not valid. Also a ``ValueError``:
+    these are bad arguments."""

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from coderank.errors import NoPairError
+
 CHOICES = ("A", "B", "tie", "both_bad")
 # ``closed_by`` of a comparison closed because its voting window ended (not a user id).
 CLOSED_BY_TIME = "time"
@@ -183,11 +185,20 @@ class Comparison:
     @property
     def _pair(self) -> Pair:
         if self.pair is None:
-            raise ValueError(f"comparison {self.comparison_id} has no pair shown")
+            raise NoPairError(f"comparison {self.comparison_id} has no pair shown")
         return self.pair
 
     def answer(self, agent: str) -> Answer:
-        return next(a for a in self.answers if a.agent == agent)
+        """``agent``'s answer.
+
+        Raises:
+            NoPairError: the comparison holds no answer of ``agent`` (e.g. read from the store,
+                which keeps the answers' texts in ``responses``).
+        """
+        for answer in self.answers:
+            if answer.agent == agent:
+                return answer
+        raise NoPairError(f"comparison {self.comparison_id} holds no answer of {agent}")
 
     def shown(self) -> dict[str, Answer]:
         """``{"A": answer, "B": answer}``: the pair as shown."""
@@ -251,4 +262,25 @@ class Comparison:
             closed_how=doc.get("closed_how"),
             error=doc.get("error"),
             updated_at=doc.get("updated_at"),
+        )
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What is needed to generate a comparison, and where the adapter shows it."""
+
+    comparison_id: str
+    problem: str
+    requester: str
+    source: str
+    surface: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GenerationRequest:
+        return cls(
+            comparison_id=str(data["comparison_id"]),
+            problem=str(data["problem"]),
+            requester=str(data["requester"]),
+            source=str(data["source"]),
+            surface=dict(data.get("surface") or {}),
         )

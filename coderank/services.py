@@ -7,13 +7,15 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from coderank.comparisons import Comparisons
 from coderank.config import Settings
+from coderank.coordination import Coordination, open_coordination
+from coderank.errors import ModelError
 from coderank.graph.build import build_graph
-from coderank.graph.checkpoint import ThreadLocks, open_checkpointer, sqlite_path
 from coderank.graph.nodes import AnswersProblems, GraphServices
 from coderank.reranker.base import Reranker
 from coderank.reranker.registry import reranker_source
@@ -56,8 +58,9 @@ class LiveReranker:
     if another thread switched models in between.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self._settings = settings
+        self._store = store
         self._used = threading.local()
 
     @property
@@ -66,12 +69,12 @@ class LiveReranker:
         if used is not None:
             return used
         # Known without loading the model (LangGraph inspects node closures at compile time).
-        return reranker_source(self._settings)[1]
+        return reranker_source(self._settings, self._store)[1]
 
     def score(self, problem: str, answers: Sequence[str]) -> list[float]:
         from coderank.reranker.cross_encoder import load_reranker
 
-        reranker = load_reranker(self._settings)
+        reranker = load_reranker(self._settings, self._store)
         self._used.model_id = reranker.model_id
         return reranker.score(problem, answers)
 
@@ -81,9 +84,13 @@ class Services:
     settings: Settings
     store: Store
     comparisons: Comparisons
-    checkpointer: Any
+    coordination: Coordination
     # The agents run on the embedded model (not fakes, not a hosted endpoint).
     local_model: bool = False
+
+    @property
+    def checkpointer(self) -> BaseCheckpointSaver[str]:
+        return self.coordination.checkpointer
 
     def check_model(self) -> None:
         """Start the embedded model's process and run its self-check now, so a model that cannot
@@ -98,7 +105,12 @@ class Services:
             local_model(self.settings).ensure_ready()
 
     def model_health(self) -> tuple[bool, str]:
-        """(healthy, detail) of the embedded model; always healthy for a hosted model."""
+        """(healthy, detail) of the models: the embedded chat model (a hosted one is not
+        checked) and the reranker in use (a promoted one this machine cannot see is not)."""
+        try:
+            reranker_source(self.settings, self.store)
+        except ModelError as exc:
+            return False, f"reranker: {exc}"
         if not self.local_model:
             return True, ""
         from coderank.agents.llm import local_model
@@ -121,10 +133,7 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
-        self.comparisons.locks.close()
-        conn = getattr(self.checkpointer, "conn", None)
-        if conn is not None:
-            conn.close()
+        self.coordination.close()
 
 
 def build_services(
@@ -148,10 +157,10 @@ def build_services(
 
         agents = _LazyAgents(settings)
         model_name = model_name or llm_name(settings)
-    if reranker is None:
-        reranker = LiveReranker(settings)
     store = store or open_store(settings)
-    checkpointer = open_checkpointer(settings.checkpoint_url)
+    if reranker is None:
+        reranker = LiveReranker(settings, store)
+    coordination = open_coordination(settings)
     graph_services = GraphServices(
         agents=agents,
         reranker=reranker,
@@ -164,15 +173,16 @@ def build_services(
         rng=rng or random.Random(),
         clock=clock,
     )
-    path = sqlite_path(settings.checkpoint_url)
-    locks = ThreadLocks(Path(f"{path}.locks") if path else None)
     comparisons = Comparisons(
-        build_graph(graph_services, checkpointer), store=store, locks=locks, clock=clock
+        build_graph(graph_services, coordination.checkpointer),
+        store=store,
+        locks=coordination.locks,
+        clock=clock,
     )
     return Services(
         settings=settings,
         store=store,
         comparisons=comparisons,
-        checkpointer=checkpointer,
+        coordination=coordination,
         local_model=local_model,
     )

@@ -20,11 +20,12 @@ from coderank.config import from_env
 from coderank.errors import CoderankError
 from coderank.evaluation.formatting import percent as as_percent
 from coderank.evaluation.metrics import Estimate
-from coderank.finetune.dataset import read_pairs
+from coderank.finetune.dataset import check_enough, read_pairs, split_by_problem
 from coderank.finetune.promotion import promote_if_better
 from coderank.finetune.results import FineTuneResult
 from coderank.finetune.train import DEFAULT_EPOCHS, finetune
 from coderank.reranker.registry import reranker_source
+from coderank.store import open_store
 
 
 def positive(text: str) -> int:
@@ -90,10 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         stamp = datetime.now().strftime("offline-%Y%m%d-%H%M%S")
         out = args.out or Path(settings.models_dir) / "reranker-ft" / stamp
         pairs = read_pairs(args.data)
-        # Too few pairs or a used --out fail here before the model loads, in about a second.
+        # Too few pairs fail here, before the store (and its folder) or the model is opened.
+        check_enough(*split_by_problem(pairs, seed=args.seed))
+        store = open_store(settings)  # where the promotion is recorded, for every replica
         result = finetune(
             pairs,
-            base=reranker_source(settings),
+            base=reranker_source(settings, store),
             out_dir=out,
             seed=args.seed,
             epochs=args.epochs,
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # --- promotion: the bot uses the new model only if it beats the current one (or --force) ---
     try:
-        promotion = promote_if_better(settings, result, force=args.force)
+        promotion = promote_if_better(settings, result, force=args.force, store=store)
     except CoderankError as exc:
         print(f"error: the model was saved but not promoted: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ collection commands), with the Data API's response shapes and error format, and 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import threading
@@ -123,6 +124,7 @@ class DataApiServer:
         self._lock = threading.RLock()
         self._faults: list[dict[str, Any]] = []
         self.calls: list[tuple[str, str, Doc]] = []
+        self.created: list[tuple[str, str]] = []  # (keyspace, collection) each time one is made
 
     # --- life cycle and test controls ------------------------------------------------------
 
@@ -173,6 +175,14 @@ class DataApiServer:
         with self._lock:
             self._faults.append({"left": count, "delay": seconds, "commands": commands})
 
+    def together(self, count: int, *, commands: tuple[str, ...]) -> None:
+        """The next ``count`` matching requests are each answered as things are when it comes,
+        but sent only once all ``count`` have come: clients that race each other for certain."""
+        with self._lock:
+            self._faults.append(
+                {"left": count, "together": threading.Barrier(count), "commands": commands}
+            )
+
     def documents(self, keyspace: str, collection: str) -> list[Doc]:
         with self._lock:
             return copy.deepcopy(list(self._keyspaces[keyspace][collection].docs.values()))
@@ -196,12 +206,23 @@ class DataApiServer:
         with self._lock:
             self.calls.append((path, name, command))
         fault = self._fault(name)
+        if fault and "together" in fault:
+            # Answered as things stand now, but only once all of them have come: none of the
+            # clients can act on its answer before the others have theirs.
+            answer = self._answer(path, token, name, command)
+            # Fewer than announced came: answer anyway after the timeout; the test's counts tell.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                fault["together"].wait(timeout=30)
+            return answer
         if fault and "delay" in fault:
             time.sleep(fault["delay"])
         elif fault:
             return fault["status"], {
                 "errors": [CommandError("SERVER_UNAVAILABLE", "Service unavailable").body]
             }
+        return self._answer(path, token, name, command)
+
+    def _answer(self, path: str, token: str | None, name: str, command: Doc) -> tuple[int, Doc]:
         if token != self.token:
             error = CommandError(
                 "UNAUTHENTICATED", "UNAUTHENTICATED: Invalid token", family="SERVER"
@@ -243,7 +264,9 @@ class DataApiServer:
                     f"Collection '{command['name']}' already exists with different settings",
                     scope="SCHEMA",
                 )
-            space.setdefault(command["name"], _Collection(options))
+            if existing is None:
+                space[command["name"]] = _Collection(options)
+                self.created.append((keyspace, command["name"]))
             return {"status": {"ok": 1}}
         if name == "deleteCollection":
             space.pop(command["name"], None)

@@ -24,9 +24,13 @@ BOT_USER = "UCODERANK"
 
 @dataclass
 class Call:
+    """One Web API call: when it came (``time.monotonic()``) and the HTTP status it was answered
+    with (429 for a call :meth:`SlackApiServer.rate_limit` refused)."""
+
     method: str
     params: dict[str, Any]
     at: float
+    status: int = 200
 
 
 @dataclass
@@ -195,10 +199,12 @@ class SlackApiServer:
         self, method: str, params: dict[str, Any], auth: str
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
-            self.calls.append(Call(method, params, time.monotonic()))
+            call = Call(method, params, time.monotonic())
+            self.calls.append(call)
             limit = self._rate_limits.get(method)
             if limit and limit[0] > 0:
                 limit[0] -= 1
+                call.status = 429
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(limit[1])}
         if auth != f"Bearer {self.token}":
             return 200, {"ok": False, "error": "invalid_auth"}, {}

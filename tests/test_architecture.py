@@ -80,3 +80,21 @@ def test_bot_imports_the_domain_only_through_its_interface() -> None:
             if top in BOT_VENDOR_HOMES:
                 assert rel in BOT_VENDOR_HOMES[top], f"{rel} imports {name}"
             assert top not in {"llama_cpp", "torch", "sentence_transformers", "astrapy"}, rel
+
+
+def test_only_the_app_factory_imports_the_listeners() -> None:
+    """Listeners listen; what they call lives elsewhere (bot/surface.py, coderank/...)."""
+    for path in sources("bot"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("bot/listeners/") or rel == "bot/app.py":
+            continue
+        listeners = [n for n in imports(path) if n.startswith("bot.listeners")]
+        assert not listeners, f"{rel} imports {listeners}"
+
+
+def test_the_generation_flow_and_the_deadline_rule_live_in_the_domain() -> None:
+    """No queue, pending record or deadline arithmetic in the Slack adapter."""
+    for path in sources("bot"):
+        text = path.read_text()
+        for word in ("ThreadPoolExecutor(max_workers", "timedelta(hours", "vote_window_hours"):
+            assert word not in text, f"{path.relative_to(ROOT)} has {word!r}"

@@ -30,7 +30,9 @@ def extract_code(text: str) -> str:
 
     An unclosed fence (a cut-off generation) runs to the end of the text.
     """
-    blocks = [(lang.lower(), body.strip("\n")) for lang, body in _FENCE.findall(text)]
+    blocks: list[tuple[str, str]] = [
+        (lang.lower(), body.strip("\n")) for lang, body in _FENCE.findall(text)
+    ]
     for lang, body in blocks:
         if lang in ("python", "py", "python3") and body.strip():
             return body

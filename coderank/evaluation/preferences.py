@@ -53,7 +53,8 @@ def bradley_terry(
         return np.full(len(agents), INIT_RATING)
     model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-6, max_iter=1000)
     model.fit(np.array(rows), np.array(labels), sample_weight=np.array(weights))
-    return SCALE * model.coef_[0] + INIT_RATING
+    coef: np.ndarray = model.coef_[0]  # scikit-learn is unannotated
+    return SCALE * coef + INIT_RATING
 
 
 def _win_rates(
@@ -66,7 +67,9 @@ def _win_rates(
         points[index[b]] += (1 - s) * n
         games[index[a]] += n
         games[index[b]] += n
-    return np.divide(points, games, out=np.full(len(agents), np.nan), where=games > 0)
+    rates = np.full(len(agents), np.nan)
+    np.divide(points, games, out=rates, where=games > 0)
+    return rates
 
 
 def _percentiles(draws: np.ndarray, column: int) -> tuple[float | None, float | None]:

@@ -112,12 +112,17 @@ def evaluate(
 
 
 def evaluate_store(
-    store: Store, *, since: str | None = None, until: str | None = None, **options: Any
+    store: Store,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    now: datetime | None = None,
+    kind: str = "evaluation",
 ) -> EvalReport:
     """Evaluate the comparisons closed in the window (streamed from the store) and store the
     run in evaluation_results."""
     closed = closed_between(store, Window(since, until))
-    report = evaluate(closed, since=since, until=until, **options)
+    report = evaluate(closed, since=since, until=until, now=now, kind=kind)
     store.upsert(EVALUATION_RESULTS, report.to_document())
     return report
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from coderank.errors import EvaluationError
 from coderank.evaluation.metrics import Estimate, agreement
 from coderank.evaluation.pairs import judged_pairs
 from coderank.evaluation.report import EvalReport, closed_between, evaluate
@@ -47,7 +48,7 @@ def bound(moment: datetime) -> str:
     correctly as strings against a bound without them (``.`` and ``+`` sort after it).
     """
     if moment.tzinfo is None:
-        raise ValueError("the digest needs a timezone-aware datetime")
+        raise EvaluationError("the digest needs a timezone-aware datetime")
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
@@ -61,9 +62,9 @@ def build_digest(
     (and ``scripts/evaluate_reranker.py``) over the same windows.
     """
     if weeks < 1:
-        raise ValueError("weeks must be at least 1")
+        raise EvaluationError("weeks must be at least 1")
     if now.tzinfo is None:
-        raise ValueError("the digest needs a timezone-aware datetime")
+        raise EvaluationError("the digest needs a timezone-aware datetime")
     now = now.astimezone(UTC)
     span = max(weeks, 2)
     starts = [now - WEEK * (span - i) for i in range(span + 1)]  # oldest first, ends at now

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coderank.errors import FineTuneError
+from coderank.errors import FineTuneError, FineTuneInputError
 
 # Below this many pairs a fine-tune learns noise and its held-out figure says nothing.
 MIN_PAIRS = 20
@@ -42,28 +42,28 @@ class PreferencePair:
         return {name: getattr(self, name) for name in FIELDS}
 
 
-def parse_pair(record: Any) -> PreferencePair:
+def parse_pair(record: object) -> PreferencePair:
     """The pair in one decoded JSON line.
 
     Raises:
-        ValueError: what is wrong with it, in a few words.
+        FineTuneInputError: what is wrong with it, in a few words.
     """
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+        raise FineTuneInputError(f"expected a JSON object, got {type(record).__name__}")
     missing = [name for name in FIELDS if name not in record]
     if missing:
-        raise ValueError(f"missing field {', '.join(repr(m) for m in missing)}")
+        raise FineTuneInputError(f"missing field {', '.join(repr(m) for m in missing)}")
     for name in STRING_FIELDS:
         if not isinstance(record[name], str):
-            raise ValueError(f"field {name!r} is not a string")
+            raise FineTuneInputError(f"field {name!r} is not a string")
     for name in TEXT_FIELDS:
         if not record[name].strip():
-            raise ValueError(f"field {name!r} is empty")
+            raise FineTuneInputError(f"field {name!r} is empty")
     votes = record["votes"]
     if not isinstance(votes, dict) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in votes.values()
     ):
-        raise ValueError("field 'votes' is not an object of vote counts")
+        raise FineTuneInputError("field 'votes' is not an object of vote counts")
     return PreferencePair(**{name: record[name] for name in FIELDS})
 
 
@@ -90,7 +90,7 @@ def read_pairs(path: Path) -> list[PreferencePair]:
             raise FineTuneError(f"{path}: line {number}: not JSON ({exc.msg})") from exc
         try:
             pairs.append(parse_pair(record))
-        except ValueError as exc:
+        except FineTuneInputError as exc:
             raise FineTuneError(f"{path}: line {number}: {exc}") from exc
     return pairs
 
@@ -121,7 +121,7 @@ def split_by_problem(
     order.
     """
     if not 0 < held_out < 1:
-        raise ValueError(f"held_out must be between 0 and 1, got {held_out}")
+        raise FineTuneInputError(f"held_out must be between 0 and 1, got {held_out}")
     keys = sorted(problems(pairs))
     random.Random(seed).shuffle(keys)
     count = min(max(round(len(keys) * held_out), 1), len(keys) - 1) if len(keys) >= 2 else 0

@@ -32,7 +32,9 @@ class ExportCount:
         return f"{self.exported} pairs exported" + (f"; left out: {left_out}" if left_out else "")
 
 
-def preference_line(pair: JudgedPair, chosen: dict[str, Any], rejected: dict[str, Any]) -> dict:
+def preference_line(
+    pair: JudgedPair, chosen: dict[str, Any], rejected: dict[str, Any]
+) -> dict[str, Any]:
     """One JSON Lines record: the problem, the answer the majority chose and the other one."""
     counts = dict(zip(CHOICES, pair.counts, strict=True))
     return {

@@ -6,15 +6,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-
-@dataclass(frozen=True)
-class Holder:
-    by: str
-    since: str  # ISO 8601
+from coderank.coordination.base import Holder
 
 
 class FineTuneGate:

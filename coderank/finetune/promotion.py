@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from coderank.config import Settings
 from coderank.evaluation.formatting import percent
 from coderank.reranker.registry import PromotedModel, reranker_source, write_promoted
+from coderank.store import Store
 
 if TYPE_CHECKING:
     from coderank.finetune.results import FineTuneResult
@@ -40,7 +41,12 @@ def should_promote(before: float | None, after: float | None, *, force: bool) ->
 
 
 def promote_if_better(
-    settings: Settings, result: FineTuneResult, *, force: bool = False, by: str = "command line"
+    settings: Settings,
+    result: FineTuneResult,
+    *,
+    force: bool = False,
+    by: str = "command line",
+    store: Store | None = None,
 ) -> Promotion:
     """Make ``result``'s model the one in use if it is better (or ``force``). Every process that
     shares ``DATA_DIR`` scores with it from its next comparison on."""
@@ -56,8 +62,9 @@ def promote_if_better(
             by=by,
             accuracy_before=before,
             accuracy_after=after,
-            previous=reranker_source(settings)[1],
+            previous=reranker_source(settings, store)[1],
         ),
+        store,
     )
     if settings.reranker_load_dir:
         return Promotion(

@@ -67,12 +67,12 @@ def run_finetune(
     out_dir = Path(settings.models_dir) / "reranker-ft" / f"slack-{stamp}"
     result = finetune(
         read_pairs(data),
-        base=reranker_source(settings),
+        base=reranker_source(settings, store),
         out_dir=out_dir,
         on_progress=report,
         progress_bar=False,
     )
-    promotion = promote_if_better(settings, result, by=by)
+    promotion = promote_if_better(settings, result, by=by, store=store)
     run = FineTuneRun(by=by, exported=exported, result=result, promotion=promotion)
     store.upsert(EVALUATION_RESULTS, run.to_document())
     return run

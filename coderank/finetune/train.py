@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coderank.errors import FineTuneError
 from coderank.finetune.dataset import PreferencePair, check_enough, problems, split_by_problem
@@ -31,6 +31,10 @@ from coderank.finetune.results import (
     evaluate_held_out,
 )
 from coderank.reranker.cross_encoder import CrossEncoderReranker
+
+if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+    from transformers import TrainerControl, TrainerState, TrainingArguments
 
 ProgressFn = Callable[[str, float], None]
 
@@ -148,7 +152,7 @@ def _staging(out_dir: Path) -> Iterator[Path]:
 
 
 def _train(
-    model: Any,
+    model: CrossEncoder,
     train: Sequence[PreferencePair],
     folder: Path,
     *,
@@ -169,17 +173,34 @@ def _train(
     from transformers import ProgressCallback, TrainerCallback, set_seed
 
     class Progress(TrainerCallback):
-        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        def on_train_begin(
+            self,
+            args: TrainingArguments,
+            state: TrainerState,
+            control: TrainerControl,
+            **kwargs: Any,
+        ) -> None:
             report("training", 0.0)
 
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        def on_step_end(
+            self,
+            args: TrainingArguments,
+            state: TrainerState,
+            control: TrainerControl,
+            **kwargs: Any,
+        ) -> None:
             report("training", state.global_step / max(state.max_steps, 1))
 
     class Bar(ProgressCallback):
         """The tqdm bar without the loss lines it would print on stdout."""
 
         def on_log(
-            self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any
+            self,
+            args: TrainingArguments,
+            state: TrainerState,
+            control: TrainerControl,
+            logs: dict[str, float] | None = None,
+            **kwargs: Any,
         ) -> None:
             pass
 

@@ -4,41 +4,20 @@ to the adapter's :class:`GenerationListener`, and its pending record kept until 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from coderank.agents.prompts import AGENTS
 from coderank.comparisons import Comparisons
 from coderank.errors import CoderankError, GenerationError
-from coderank.models import Comparison
+from coderank.models import Comparison, GenerationRequest
 
 if TYPE_CHECKING:
-    from coderank.generation.pending import PendingGenerations
+    from coderank.coordination.base import Pending
     from coderank.generation.queue import GenerationPool
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    """What is needed to generate a comparison, and where the adapter shows it."""
-
-    comparison_id: str
-    problem: str
-    requester: str
-    source: str
-    surface: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> GenerationRequest:
-        return cls(
-            comparison_id=str(data["comparison_id"]),
-            problem=str(data["problem"]),
-            requester=str(data["requester"]),
-            source=str(data["source"]),
-            surface=dict(data.get("surface") or {}),
-        )
 
 
 class GenerationListener(Protocol):
@@ -70,7 +49,7 @@ class Generations:
     def __init__(
         self,
         comparisons: Comparisons,
-        pending: PendingGenerations,
+        pending: Pending,
         pool: GenerationPool,
         listener: GenerationListener,
     ) -> None:
@@ -78,6 +57,8 @@ class Generations:
         self.pending = pending
         self.pool = pool
         self.listener = listener
+        self._stop = threading.Event()
+        self._keeper: threading.Thread | None = None
 
     def submit(self, request: GenerationRequest) -> int:
         """Record and queue ``request``; returns its place in the queue (0: it starts now). If
@@ -138,6 +119,30 @@ class Generations:
         finally:
             self.pending.finish(request.comparison_id)
 
+    def keep(self, *, every_s: float) -> None:
+        """Every ``every_s``: renew this process's hold on its pending generations and take over
+        those of processes that died (replicas sharing PostgreSQL; nothing on one machine)."""
+
+        def run() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    self.pending.renew()
+                    for request in self.pending.orphans():
+                        log.warning(
+                            "taking over comparison %s from a replica that stopped",
+                            request.comparison_id,
+                        )
+                        self.listener.resumed(request)
+                        self._queue(request)
+                except CoderankError as exc:
+                    log.warning("pending generations not renewed: %s", exc)
+
+        self._keeper = threading.Thread(target=run, name="generations-keeper", daemon=True)
+        self._keeper.start()
+
     def shutdown(self) -> None:
         """Let running generations finish; queued ones are told ``paused``."""
+        self._stop.set()
+        if self._keeper is not None:
+            self._keeper.join()
         self.pool.shutdown(wait=True)

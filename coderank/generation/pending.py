@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from coderank.errors import StoreError
-from coderank.generation.flow import GenerationRequest
+from coderank.models import GenerationRequest
 
 
 class PendingGenerations:
@@ -77,6 +77,15 @@ class PendingGenerations:
         with self._lock:
             rows = self._conn.execute("SELECT request FROM pending ORDER BY at").fetchall()
         return [GenerationRequest.from_dict(json.loads(row[0])) for row in rows]
+
+    def renew(self) -> int:
+        """On one machine there is no lease to renew."""
+        return 0
+
+    def orphans(self) -> list[GenerationRequest]:
+        """On one machine, a restart resumes everything (:meth:`all`); nothing is orphaned
+        while processes run."""
+        return []
 
     def close(self) -> None:
         self._conn.close()

@@ -6,9 +6,11 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class GenerationPool:
@@ -24,13 +26,13 @@ class GenerationPool:
         self._cancel: dict[Future[Any], Callable[[], None]] = {}
 
     def submit(
-        self, job: Callable[[], Any], *, on_cancel: Callable[[], None] | None = None
-    ) -> tuple[Future[Any], int]:
+        self, job: Callable[[], T], *, on_cancel: Callable[[], None] | None = None
+    ) -> tuple[Future[T], int]:
         """Run ``job``; returns its future and its place in the queue (0: it starts now)."""
 
-        submitted: list[Future[Any]] = []
+        submitted: list[Future[T]] = []
 
-        def run() -> Any:
+        def run() -> T:
             try:
                 return job()
             finally:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from coderank.agents.prompts import AGENTS
 from coderank.graph import nodes
 from coderank.graph.state import ComparisonState
 
+# State, context, input and output: the graph takes and returns a ComparisonState, no context.
+ComparisonGraph: TypeAlias = CompiledStateGraph[
+    ComparisonState, None, ComparisonState, ComparisonState
+]
 
-def build_graph(services: nodes.GraphServices, checkpointer: Any) -> Any:
+
+def build_graph(
+    services: nodes.GraphServices, checkpointer: BaseCheckpointSaver[str]
+) -> ComparisonGraph:
     """Compile the comparison graph over ``checkpointer``.
 
     START -> ``begin`` (the comparison is recorded) fans out to the three agents; ``score`` waits

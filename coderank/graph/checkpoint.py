@@ -11,7 +11,8 @@ import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from coderank.errors import ConfigError
 
@@ -27,18 +28,26 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url)
 
 
-def open_checkpointer(url: str) -> Any:
+def open_checkpointer(url: str) -> BaseCheckpointSaver[str]:
     """A durable checkpointer for ``CHECKPOINT_URL``: SQLite (default) or PostgreSQL."""
     path = sqlite_path(url)
     if path is not None:
-        from langgraph.checkpoint.sqlite import SqliteSaver
+        return _sqlite_checkpointer(path)
+    return _postgres_checkpointer(url)
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        saver = SqliteSaver(conn)
-        saver.setup()
-        return saver
+
+def _sqlite_checkpointer(path: Path) -> BaseCheckpointSaver[str]:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    saver = SqliteSaver(conn)
+    saver.setup()
+    return saver
+
+
+def _postgres_checkpointer(url: str) -> BaseCheckpointSaver[str]:
     try:
         from langgraph.checkpoint.postgres import PostgresSaver
     except ImportError as exc:
@@ -51,7 +60,9 @@ def open_checkpointer(url: str) -> Any:
     conn = Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
     saver = PostgresSaver(conn)
     saver.setup()
-    return saver
+    # An optional extra: where it is not installed, mypy sees PostgresSaver as Any.
+    checkpointer: BaseCheckpointSaver[str] = saver
+    return checkpointer
 
 
 class ThreadLocks:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from coderank.errors import ConfigError, GenerationError, InvalidVoteError
 from coderank.models import BY_REQUESTER, CHOICES, CLOSED_HOW, Pair
 
 
-def parse_resume(value: Any) -> dict[str, str]:
+def parse_resume(value: object) -> dict[str, str]:
     """Check a resume value: ``{"user", "choice"}``, or ``{"action": "close", "user", "how"}``
     (``how``: requester, admin or deadline; requester when left out).
 

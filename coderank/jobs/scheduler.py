@@ -192,8 +192,8 @@ class Jobs:
         self._scheduler.start(paused=True)
         if self.schedule_digest:
             self._ensure_digest_job()
-        elif self._scheduler.get_job(DIGEST_JOB) is not None:
-            self._scheduler.remove_job(DIGEST_JOB)  # no longer wanted (e.g. no digest channel)
+        # Without a digest channel this process adds no digest job but removes none either:
+        # the job store is shared, and another replica's settings may want it.
         self._scheduler.add_job(
             run_task,
             "interval",

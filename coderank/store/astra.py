@@ -56,8 +56,11 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _fetch_page(
-    coll: Collection, query: dict[str, Any], projection: dict[str, Any] | None, state: str | None
-) -> FindPage[Any]:
+    coll: Collection[Document],
+    query: dict[str, Any],
+    projection: dict[str, Any] | None,
+    state: str | None,
+) -> FindPage[Document]:
     if state:
         return coll.find(query, projection=projection, initial_page_state=state).fetch_next_page()
     return coll.find(query, projection=projection).fetch_next_page()
@@ -96,7 +99,7 @@ class AstraStore:
         self._db: Database = DataAPIClient(api_options=options).get_database(
             endpoint, token=token, keyspace=keyspace
         )
-        self._collections: dict[str, Collection] = {}
+        self._collections: dict[str, Collection[Document]] = {}
         self._lock = threading.Lock()
         self._ensure_collections()
 
@@ -176,7 +179,7 @@ class AstraStore:
                 partial(self._db.create_collection, name, definition=definition),
             )
 
-    def _coll(self, name: str) -> Collection:
+    def _coll(self, name: str) -> Collection[Document]:
         if name not in self._collections:
             raise StoreError(
                 f"unknown collection {name!r}: expected one of {', '.join(COLLECTIONS)}"
@@ -267,8 +270,13 @@ class AstraStore:
             yield from (d["_id"] for d in page)
 
     def _pages(
-        self, coll: Collection, query: dict[str, Any], doing: str, *, ids_only: bool = False
-    ) -> Iterator[list[dict[str, Any]]]:
+        self,
+        coll: Collection[Document],
+        query: dict[str, Any],
+        doing: str,
+        *,
+        ids_only: bool = False,
+    ) -> Iterator[list[Document]]:
         """Page by page (the Data API's page size), each page retried on its own, so a long read
         survives a transient failure without starting over."""
         projection = {"_id": True} if ids_only else None

@@ -129,13 +129,20 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to {collection}: {exc}") from exc
 
+    def _select(self, doing: str, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The rows of one read; an SQLite error (a table dropped, a file that is no longer a
+        database) is a StoreError saying what was being read."""
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot {doing}: {exc}") from exc
+
     def get(self, collection: str, doc_id: str) -> Document | None:
-        row = (
-            self._conn()
-            .execute(f"SELECT doc FROM {_collection(collection)} WHERE id = ?", (doc_id,))
-            .fetchone()
+        table = _collection(collection)
+        rows = self._select(
+            f"read {collection}", f"SELECT doc FROM {table} WHERE id = ?", (doc_id,)
         )
-        return json.loads(row[0]) if row else None
+        return json.loads(rows[0][0]) if rows else None
 
     def find(
         self,
@@ -149,13 +156,10 @@ class SQLiteStore:
         last, left = 0, limit
         while left is None or left > 0:
             page = _PAGE if left is None else min(_PAGE, left)
-            rows = (
-                self._conn()
-                .execute(
-                    f"SELECT seq, doc FROM {table} WHERE seq > ?{where} ORDER BY seq LIMIT ?",
-                    [last, *params, page],
-                )
-                .fetchall()
+            rows = self._select(
+                f"read {collection}",
+                f"SELECT seq, doc FROM {table} WHERE seq > ?{where} ORDER BY seq LIMIT ?",
+                [last, *params, page],
             )
             for _, doc in rows:
                 yield json.loads(doc)
@@ -168,12 +172,10 @@ class SQLiteStore:
     def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:
         table = _collection(collection)
         where, params = _where(table, filter)
-        row = (
-            self._conn()
-            .execute(f"SELECT COUNT(*) FROM {table} WHERE 1=1{where}", params)
-            .fetchone()
+        rows = self._select(
+            f"count {collection}", f"SELECT COUNT(*) FROM {table} WHERE 1=1{where}", params
         )
-        return int(row[0])
+        return int(rows[0][0])
 
     def close(self) -> None:
         with self._lock:

@@ -129,15 +129,15 @@ def bench_ask(cache_dir: str, tmp: Path) -> Row:
         log(f"ask: {node} done at {stages[node]:.1f} s")
 
     try:
-        state = services.comparisons.start(
+        comparison = services.comparisons.start(
             ASK_PROBLEM, requester="bench", source="bench", on_progress=progress
         )
         elapsed = time.perf_counter() - started
     finally:
         services.close()
-    ok = sum(1 for a in state.get("answers", []) if a["error"] is None)
-    chars = sum(len(a["text"]) for a in state.get("answers", []))
-    agents_s = max(v for k, v in stages.items() if k not in ("score", "choose_pair"))
+    ok = sum(1 for a in comparison.answers if a.ok)
+    chars = sum(len(a.text) for a in comparison.answers)
+    agents_s = max(v for k, v in stages.items() if k not in ("begin", "score", "choose_pair"))
     return Row(
         "ask wall time (3 local agents + rerank)",
         f"{elapsed:.1f}",
@@ -160,9 +160,9 @@ def bench_votes(tmp: Path, votes: int) -> list[Row]:
     services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())
     latencies: list[float] = []
     try:
-        cid = services.comparisons.start(ASK_PROBLEM, requester="bench", source="bench")[
-            "comparison_id"
-        ]
+        cid = services.comparisons.start(
+            ASK_PROBLEM, requester="bench", source="bench"
+        ).comparison_id
         for i in range(votes):
             started = time.perf_counter()
             result = services.comparisons.vote(cid, user=f"u{i}", choice="AB"[i % 2])

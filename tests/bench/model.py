@@ -115,6 +115,19 @@ def _variant_only(variant: str, into: Path) -> Path:
     return into
 
 
+def interleaved(
+    builds: dict[str, str | None], rounds: int, *args: str
+) -> dict[str, list[dict[str, Any]]]:
+    """``python -m tests.bench.model *args`` with each build first on the path, ``rounds``
+    times, the builds taking turns (so a slower moment of the machine falls on all of them)."""
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in builds}
+    for round_ in range(1, rounds + 1):
+        for label, path in builds.items():
+            log(f"model: {' '.join(args[:1])} {label}, round {round_}/{rounds}")
+            runs[label].append(child_result("tests.bench.model", *args, python_path=path))
+    return runs
+
+
 def bench_builds(cache_dir: str, *, native: str | None, rounds: int = ROUNDS) -> list[Row]:
     """Tokens/s of this build (best variant), of its AVX2 variant alone, and of ``native``:
     ``rounds`` runs of each, interleaved, and the median of each build's runs."""
@@ -122,19 +135,13 @@ def bench_builds(cache_dir: str, *, native: str | None, rounds: int = ROUNDS) ->
 
     gguf = str(local_gguf_path(offline_settings(cache_dir)))
     with tempfile.TemporaryDirectory(prefix="coderank-bench-llama-") as tmp:
-        builds = {
+        builds: dict[str, str | None] = {
             "portable build, variant chosen at run time": None,
             "portable build, AVX2 (haswell) variant only": str(_variant_only("haswell", Path(tmp))),
         }
         if native:
             builds["old build with -march=native"] = native
-        runs: dict[str, list[dict[str, Any]]] = {label: [] for label in builds}
-        for round_ in range(1, rounds + 1):
-            for label, path in builds.items():
-                log(f"model: {label}, round {round_}/{rounds}")
-                runs[label].append(
-                    child_result("tests.bench.model", "--gguf", gguf, python_path=path)
-                )
+        runs = interleaved(builds, rounds, "--gguf", gguf)
     rows = []
     for label, done in runs.items():
         speeds = sorted(r["tokens"] / r["seconds"] for r in done)
@@ -197,16 +204,10 @@ def bench_asks(cache_dir: str, *, native: str | None, rounds: int = 3) -> list[R
     """``ask`` (three agents through the model process, then the reranker) with this build and,
     when given, with ``native``: ``rounds`` of each, interleaved, each in a fresh process (the
     model process inherits the path). Answers are sampled, so their lengths differ run to run."""
-    builds = {"portable build": None}
+    builds: dict[str, str | None] = {"portable build": None}
     if native:
         builds["old build with -march=native"] = native
-    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in builds}
-    for round_ in range(1, rounds + 1):
-        for label, path in builds.items():
-            log(f"model: one ask, {label}, round {round_}/{rounds}")
-            runs[label].append(
-                child_result("tests.bench.model", "--ask", cache_dir, python_path=path)
-            )
+    runs = interleaved(builds, rounds, "--ask", cache_dir)
     rows = []
     for label, done in runs.items():
         ordered = sorted(done, key=lambda r: float(r["value"]))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,32 @@ SIGNING_SECRET = "test-signing-secret-123"
 
 
 @dataclass
+class ListenerRuns(Executor):
+    """The app's listener pool, keeping the future of every listener run it was given.
+
+    Bolt hands a request to its listener on this pool before it answers the HTTP request, so once
+    a test has its response, that request's listener run is among ``futures``.
+    """
+
+    pool: Executor
+    futures: list[Future[Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            future = self.pool.submit(fn, *args, **kwargs)
+            self.futures.append(future)
+            return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def so_far(self) -> list[Future[Any]]:
+        with self._lock:
+            return list(self.futures)
+
+
+@dataclass
 class RunningBot:
     url: str
     slack: SlackApiServer
@@ -36,6 +63,21 @@ class RunningBot:
     core: Services
     stop: Callable[[], None]
     app: App
+    listeners: ListenerRuns
+
+    def settled(self, *, timeout_s: float = 20) -> int:
+        """Wait until every request the bot has answered so far is fully handled: each listener
+        run has returned, then each background job queued before that (stats, digest) has run.
+        Returns how many listener runs there were, so a test can check it waited for its own.
+
+        What a listener posts, replies or stores, it does before it returns (a generation, a
+        fine-tune and coalesced message updates go on elsewhere and are not waited for); so after
+        this, a test can check that something did *not* happen."""
+        runs = self.listeners.so_far()
+        _, unfinished = wait(runs, timeout=timeout_s)
+        assert not unfinished, f"{len(unfinished)} listener runs still going after {timeout_s:g} s"
+        self.services.background.submit(lambda: None).result(timeout=timeout_s)  # FIFO, one worker
+        return len(runs)
 
     def vote_message(self, channel: str = "C0GENERAL") -> tuple[str, str, dict[str, Any]]:
         """Wait for the first message in ``channel`` to become a vote message; returns
@@ -83,6 +125,8 @@ def start_bot(
     client = build_client(slack_settings)
     services = build_bot_services(slack_settings, settings, core, client=client)
     app = create_app(slack_settings, services, client=client)
+    listeners = ListenerRuns(app.listener_runner.listener_executor)
+    app.listener_runner.listener_executor = listeners
     if jobs:
         start_jobs(settings, services, client)
     services.generations.resume_pending()  # as python -m bot does at start-up
@@ -110,7 +154,7 @@ def start_bot(
     send = SlackSender(
         bot_url=url, signing_secret=SIGNING_SECRET, response_url_for=slack.response_url
     )
-    return RunningBot(url, slack, send, services, core, stop, app)
+    return RunningBot(url, slack, send, services, core, stop, app, listeners)
 
 
 @pytest.fixture

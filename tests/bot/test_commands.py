@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +21,7 @@ def test_help_and_empty_text_get_the_usage_and_nothing_runs(bot: RunningBot) -> 
         acked = bot.send.command(text)
         assert acked.status == 200
         assert "Usage: `/coderank <a Python problem>`" in acked.body
-    time.sleep(0.3)
+    assert bot.settled() == 3  # the three listener runs have returned
     assert bot.slack.calls_of("chat.postMessage") == []
     assert bot.core.store.count(RESPONSES) == 0
 
@@ -31,8 +30,9 @@ def test_an_oversized_problem_gets_an_error_and_nothing_runs(bot: RunningBot) ->
     acked = bot.send.command("x" * 4001)
     assert acked.status == 200
     assert "the limit is 4,000" in acked.body
-    time.sleep(0.3)
+    assert bot.settled() == 1
     assert bot.slack.calls_of("chat.postMessage") == []
+    assert bot.core.store.count(RESPONSES) == 0
 
 
 def test_a_channel_without_the_bot_gets_an_invite_hint(bot: RunningBot) -> None:
@@ -81,7 +81,8 @@ def test_a_retried_command_does_not_start_a_second_generation(bot: RunningBot) -
     assert bot.send.post(body).status == 200
     assert bot.send.post(body, retry_num=1).status == 200
     bot.vote_message()
-    time.sleep(0.5)
+    assert bot.settled() == 2  # both deliveries were handled to the end
+    bot.slack.wait_for(lambda: bot.services.generations.pending.all() == [])  # all ended
     assert len(bot.slack.calls_of("chat.postMessage")) == 1
     assert bot.core.store.count(RESPONSES) == 3
 

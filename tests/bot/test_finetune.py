@@ -5,17 +5,19 @@ votes collected in Slack produce a better reranker that is promoted and scores t
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from bot import ids
-from coderank.finetune.gate import FineTuneGate
 from coderank.models import Answer
 from coderank.store import EVALUATION_RESULTS, RERANKER_SCORES
 from tests.bot.conftest import RunningBot, start_bot
 from tests.bot.test_flow import text_of
+from tests.conftest import ROOT
 from tests.finetune_data import synthetic_pairs
 from tests.slack_server import SlackApiServer
 
@@ -36,23 +38,47 @@ def failed_runs(bot: RunningBot) -> int:
 def test_only_admins_may_fine_tune(bot: RunningBot, tmp_path: Path) -> None:
     refused = bot.send.command("finetune", command="/coderank-admin", user="U0BOB")
     assert "Only CodeRank admins" in refused.body
-    time.sleep(0.3)
+    assert bot.settled() == 1  # its listener run has returned
     assert bot.slack.calls_of("chat.postMessage") == []
     assert not (tmp_path / "models").exists()
 
 
+# Holds the fine-tune slot in its own process until its stdin closes, as another replica would.
+HOLD_THE_GATE = """
+import sys
+from pathlib import Path
+from coderank.finetune.gate import FineTuneGate
+gate = FineTuneGate(Path(sys.argv[1]))
+assert gate.try_enter(by=sys.argv[2], now=sys.argv[3]) is None
+print("held", flush=True)
+sys.stdin.read()
+gate.leave()
+"""
+
+
 def test_a_second_fine_tune_is_told_who_runs_the_first(bot: RunningBot, tmp_path: Path) -> None:
-    running = FineTuneGate(tmp_path / "data" / "finetune.lock")  # as another process would
-    assert running.try_enter(by="U0CAROL", now="2026-11-25T09:30:00+00:00") is None
+    lock = tmp_path / "data" / "finetune.lock"
+    running = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_GATE, str(lock), "U0CAROL", "2026-11-25T09:30:00+00:00"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert running.stdout is not None and running.stdout.readline() == "held\n"
         busy = bot.send.command("finetune", command="/coderank-admin", user=ADMIN)
         assert busy.status == 200 and busy.seconds < 3
         assert "A fine-tune started by <@U0CAROL> at 2026-11-25 09:30:00 UTC is still running" in (
             busy.body
         )
+        assert bot.settled() == 1  # its listener run has returned
         assert bot.slack.calls_of("chat.postMessage") == []
     finally:
-        running.leave()
+        assert running.stdin is not None
+        running.stdin.close()  # the other process's fine-tune ends
+        running.wait(timeout=30)
+    assert running.returncode == 0
 
 
 def test_too_few_votes_fail_clearly_and_free_the_slot(bot: RunningBot, tmp_path: Path) -> None:

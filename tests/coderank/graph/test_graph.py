@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from coderank.config import Settings
@@ -22,6 +25,7 @@ from coderank.errors import (
     UnknownComparisonError,
     VotingClosedError,
 )
+from coderank.graph.checkpoint import sqlite_path
 from coderank.services import Services, build_services
 from coderank.store import COLLECTIONS, COMPARISONS, FEEDBACK, RERANKER_SCORES, RESPONSES
 from coderank.store.sqlite import SQLiteStore
@@ -287,6 +291,20 @@ class Counting:
         return self.agent.answer(problem)
 
 
+def checkpointed_answers(checkpointer: SqliteSaver, thread_id: str) -> list[str]:
+    """The agents whose answers the latest checkpoint of ``thread_id`` holds: the writes of the
+    step that runs the agents are saved one by one as each agent ends."""
+    saved = checkpointer.get_tuple({"configurable": {"thread_id": thread_id}})
+    if saved is None:
+        return []
+    return [
+        answer["agent"]
+        for _task, channel, value in saved.pending_writes or []
+        if channel == "answers"
+        for answer in value
+    ]
+
+
 def test_a_run_cut_off_by_a_killed_process_continues_from_its_checkpoint(tmp_path: Path) -> None:
     env = make_env(tmp_path, VOTE_QUORUM="0")
     process = subprocess.Popen(
@@ -300,7 +318,15 @@ def test_a_run_cut_off_by_a_killed_process_continues_from_its_checkpoint(tmp_pat
         while store.count(RESPONSES, {"comparison_id": "ckill"}) < 1:  # the fast agent answered
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.1)
-        time.sleep(0.5)  # its checkpoint write lands right after the response is stored
+        # Its checkpoint write lands right after the response is stored: wait for it there.
+        path = sqlite_path(settings.checkpoint_url)
+        assert path is not None
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+            checkpoints = SqliteSaver(conn)  # the process's own checkpoints, read from here
+            while checkpointed_answers(checkpoints, "ckill") != ["concise_fixer"]:
+                assert process.poll() is None
+                assert time.monotonic() < deadline, "its answer never reached the checkpoint"
+                time.sleep(0.05)
     finally:
         process.kill()  # as a crash or an OOM kill would, mid-generation
         process.wait()

@@ -1,8 +1,11 @@
 """The scheduler on a real SQLite job store, driven by a controlled clock (time-machine moves the
-wall clock APScheduler reads; the lease gets an injected clock where a test needs two of them)."""
+wall clock APScheduler reads; the lease gets an injected clock where a test needs two of them).
+Two replicas in processes of their own (``tests/jobs_process.py``) run on the real clock."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,8 +17,9 @@ import pytest
 import time_machine
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 
-from coderank.config import Settings
+from coderank.config import Settings, from_env
 from coderank.errors import ConfigError
 from coderank.jobs.scheduler import (
     CLOSE_DUE_EVERY_S,
@@ -23,9 +27,11 @@ from coderank.jobs.scheduler import (
     CLOSE_TASK,
     DIGEST_JOB,
     Jobs,
+    digest_trigger,
     run_task,
 )
-from tests.conftest import make_settings
+from tests.conftest import make_env, make_settings
+from tests.jobs_process import JobsProcess
 
 SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -181,12 +187,103 @@ def test_two_replicas_sharing_the_job_store_run_each_job_once(
         recorder.wait_for(DIGEST_JOB)
         wait_until(lambda: DIGEST_JOB in a.ran, "the owner records its digest run")
         assert recorder.of(DIGEST_JOB) == [()] and DIGEST_JOB not in b.ran
+        # APScheduler starts a job, then records its next run: the job may end before that.
+        wait_until(lambda: b.next_digest() != MONDAY_9, "the owner records the next digest")
         assert b.next_digest() == MONDAY_9 + timedelta(days=7)  # one job, run once, for both
         a.shutdown()  # the owner stops: the other takes over at its next look
         assert b.tick()
     finally:
         a.shutdown()
         b.shutdown()
+
+
+def add_due_job(settings: Settings, job_id: str, trigger: Any, *args: str, **options: Any) -> None:
+    """Put a job in the job store as another process did earlier, due a second ago.
+
+    It is added an hour before by this process's clock: a paused APScheduler still processes
+    the jobs due when it shuts down, and this one must leave the job for the replicas."""
+    due = datetime.now(UTC) - timedelta(seconds=1)
+    Path(settings.jobs_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    with time_machine.travel(due - timedelta(hours=1), tick=False):
+        other = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=settings.jobs_url)}, timezone=UTC
+        )
+        other.start(paused=True)
+        other.add_job(
+            run_task, trigger, args=list(args), id=job_id, next_run_time=due,
+            replace_existing=True, **options,
+        )  # fmt: skip
+        other.shutdown()
+
+
+def next_run(settings: Settings, job_id: str) -> float | None:
+    """When the job store says ``job_id`` runs next (a Unix time), read from the database."""
+    path = settings.jobs_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+        row = conn.execute(
+            "SELECT next_run_time FROM apscheduler_jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+    return row[0] if row else None
+
+
+def test_two_processes_sharing_the_job_store_run_a_due_digest_once_and_take_over(
+    tmp_path: Path,
+) -> None:
+    """The real thing: two replicas in processes of their own, the owner killed with SIGKILL."""
+    lease_s = 2.0
+    env = make_env(tmp_path, DIGEST_CRON="0 9 * * mon", DIGEST_TZ="UTC")
+    settings = from_env(env, env_file=None)
+    # An earlier run left the job store (its tables made) and the weekly digest, missed a moment
+    # ago (well within its grace time): due when the two start.
+    Jobs(settings, {}).shutdown()
+    grace_s = int(settings.digest_grace_hours * 3600)
+    trigger = digest_trigger(settings)
+    add_due_job(settings, DIGEST_JOB, trigger, DIGEST_JOB, misfire_grace_time=grace_s)
+    ran = tmp_path / "ran.txt"
+
+    def lines() -> list[str]:
+        return ran.read_text().splitlines() if ran.exists() else []
+
+    with (
+        JobsProcess(env, "replica-a", lease_s=lease_s, ran=ran) as a,
+        JobsProcess(env, "replica-b", lease_s=lease_s, ran=ran) as b,
+    ):
+        assert (a.next_line(), b.next_line()) == ("ready", "ready")
+        a.tell("go")
+        b.tell("go")
+        first = {p.name: p.next_line() for p in (a, b)}
+        assert sorted(first.values()) == ["owner False", "owner True"], first
+        owner, other = (a, b) if first[a.name] == "owner True" else (b, a)
+        wait_until(lambda: lines() != [], "the digest has run")
+        assert lines() == [f"{DIGEST_JOB} {owner.name}"]
+        wait_until(  # the owner has recorded the run: the next one (next week's) is to come
+            lambda: (next_run(settings, DIGEST_JOB) or 0) > time.time(),
+            "the digest is rescheduled for next week",
+        )
+
+        killed = time.monotonic()
+        owner.kill()  # SIGKILL: it never gives its lease back
+        assert other.next_line(timeout_s=lease_s * 5) == "owner True"
+        took = time.monotonic() - killed
+        # The lease it last renewed (at most a third of its time before) runs out, and the other
+        # takes it at its next look (every third of the lease time): 1.3 to 2.7 s after the kill,
+        # later on a loaded machine; never at once.
+        assert lease_s / 2 < took < lease_s * 3, took
+
+        # The new owner runs what comes due, and the digest already run is not run again.
+        add_due_job(
+            settings,
+            f"{CLOSE_TASK}:c1",
+            DateTrigger(datetime.now(UTC)),
+            CLOSE_TASK,
+            "c1",
+            misfire_grace_time=None,
+        )
+        wait_until(lambda: len(lines()) == 2, "the new owner runs a job that is due")
+        other.tell("stop")
+        assert other.next_line() == "stopped"
+        assert other.process.wait(timeout=20) == 0
+    assert lines() == [f"{DIGEST_JOB} {owner.name}", f"{CLOSE_TASK} c1 {other.name}"]
 
 
 def test_a_replica_takes_over_when_the_owner_stops_renewing(settings: Settings) -> None:

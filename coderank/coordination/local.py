@@ -1,4 +1,7 @@
-"""Which Slack requests were already handled, so a retried request does nothing twice."""
+"""The coordination of processes on one machine that is not elsewhere already: which adapter
+requests were handled (a Slack retry does nothing twice), in a SQLite file in ``DATA_DIR``.
+(The per-comparison file locks are ``graph.checkpoint.ThreadLocks``, pending generations
+``generation.pending``, the fine-tune gate ``finetune.gate``.)"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 KEEP_S = 24 * 3600
 
 
-class RequestLedger:
+class SQLiteClaims:
     """Claims on request keys in a small SQLite file, shared by every process on the machine.
 
     A key is claimed once: the first caller gets ``True``; later callers (Slack retries, double
