@@ -70,7 +70,7 @@ def main() -> int:
         return 2
     resumed = services.generations.resume_pending()
     if core.coordination.shared:  # renew this replica's work; take over a dead replica's
-        services.generations.keep(every_s=10)
+        services.generations.keep(every_s=settings.replica_lease_s / 3)
     if resumed:
         log.info("resumed %d comparison(s) asked for before the restart", resumed)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

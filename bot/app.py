@@ -13,12 +13,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot import messages
 from bot.config import SlackSettings
+from bot.failures import tell_failure
 from bot.listeners import actions, commands
 from bot.middleware import SignedRequests, WellFormedPayloads
 from bot.services import BotServices
-from coderank.errors import CoderankError
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +56,6 @@ def create_app(settings: SlackSettings, services: BotServices, *, client: WebCli
 
     @app.error
     def on_error(error: Exception, respond: Respond | None) -> None:
-        # Never log the request body: a slash command's body carries a verification token.
-        log.error("listener failed: %s: %s", type(error).__name__, error, exc_info=error)
-        if respond is None:
-            return
-        if isinstance(error, CoderankError):
-            said = str(error)
-        else:
-            said = messages.INTERNAL_ERROR.format(kind=type(error).__name__)
-        respond(
-            text=messages.SOMETHING_WENT_WRONG.format(error=said),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        tell_failure(error, respond)
 
     return app

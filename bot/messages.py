@@ -62,6 +62,10 @@ CLOSED_BY_TIME = "Voting closed: its voting window ended."
 GENERATION_FAILED = "Sorry, this comparison could not be made: {error}."
 PAUSED_BY_RESTART = "CodeRank is restarting; this request will continue when it is back."
 RESUMED_AFTER_RESTART = "Resumed after CodeRank restarted: generating 3 answers…"
+TRY_AGAIN = (
+    "CodeRank's database is not answering right now, so this did not go through. Please try "
+    "again in a minute."
+)
 SOMETHING_WENT_WRONG = "Sorry, something went wrong: {error}"
 INTERNAL_ERROR = "an internal error ({kind})"
 CHOICE_LABELS = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}

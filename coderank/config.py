@@ -43,17 +43,18 @@ class Settings:
     data_dir: str = "data"
     models_dir: str = "models"
     sqlite_path: str = "data/coderank.db"
-    checkpoint_url: str = "data/checkpoints.db"
+    checkpoint_url: str = field(default="data/checkpoints.db", repr=False)  # DATABASE_URL
     cache_dir: str = str(Path.home() / ".cache" / "coderank")
     pair_policy: str = "top2"
     pair_explore: float = 0.2
     vote_quorum: int = 5
     vote_window_hours: float = 24.0
-    jobs_url: str = "sqlite:///data/jobs.db"
+    jobs_url: str = field(default="sqlite:///data/jobs.db", repr=False)  # DATABASE_URL
     # PostgreSQL for replicas on several machines: checkpoints, jobs, locks, leases, the Slack
     # request ledger and pending generations (None: SQLite files and locks in DATA_DIR).
     database_url: str | None = field(default=None, repr=False)  # may hold a password
     replica_id: str = ""  # this process, as the others see it (leases, pending generations)
+    replica_lease_s: float = 30.0  # a dead replica's pending generations are taken over after it
     digest_cron: str = "0 9 * * mon"
     digest_tz: str = "UTC"
     digest_grace_hours: float = 12.0
@@ -285,6 +286,7 @@ class _CoordinationSettings(TypedDict):
     jobs_url: str
     database_url: str | None
     replica_id: str
+    replica_lease_s: float
 
 
 POSTGRES = ("postgresql://", "postgres://")
@@ -314,6 +316,9 @@ def _coordination_settings(env: _Env, data_dir: str, store: str) -> _Coordinatio
             "postgresql+psycopg://..."
         )
     replica = env.get("REPLICA_ID") or _default_replica(data_dir)
+    lease_s = env.number(
+        "REPLICA_LEASE_S", _DEFAULTS.replica_lease_s, float, lambda s: s >= 3, "seconds, at least 3"
+    )
     if database_url is None:
         if checkpoint_url and checkpoint_url.startswith(POSTGRES):
             raise ConfigError(
@@ -327,9 +332,12 @@ def _coordination_settings(env: _Env, data_dir: str, store: str) -> _Coordinatio
             "jobs_url": jobs_url or f"sqlite:///{Path(data_dir) / 'jobs.db'}",
             "database_url": None,
             "replica_id": replica,
+            "replica_lease_s": lease_s,
         }
     if not database_url.startswith(POSTGRES):
         raise ConfigError("DATABASE_URL is not valid: expected postgresql://user@host:port/db")
+    _, rest = database_url.split("://", 1)
+    derived = {"CHECKPOINT_URL": database_url, "JOBS_URL": f"postgresql+psycopg://{rest}"}
     for name, value in (("CHECKPOINT_URL", checkpoint_url), ("JOBS_URL", jobs_url)):
         if value and not value.startswith(("postgres", "postgresql+psycopg")):
             raise ConfigError(
@@ -337,17 +345,22 @@ def _coordination_settings(env: _Env, data_dir: str, store: str) -> _Coordinatio
                 f"keep part of the coordination on one machine. Unset {name} (DATABASE_URL "
                 "holds it)"
             )
+        if value and value != derived[name]:
+            raise ConfigError(
+                f"{name} points at another database than DATABASE_URL, and would be ignored: "
+                f"unset {name} (DATABASE_URL holds the checkpoints and the jobs)"
+            )
     if store == "sqlite":
         raise ConfigError(
             "STORE=sqlite keeps every document on one machine, which replicas on several "
             "machines (DATABASE_URL) cannot share: use STORE=astra"
         )
-    _, rest = database_url.split("://", 1)
     return {
         "checkpoint_url": database_url,
         "jobs_url": f"postgresql+psycopg://{rest}",
         "database_url": database_url,
         "replica_id": replica,
+        "replica_lease_s": lease_s,
     }
 
 

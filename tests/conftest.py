@@ -6,6 +6,7 @@ import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,19 @@ def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
         "ASTRA_DB_APPLICATION_TOKEN": server.token,
     }
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL cluster for the session (see ``tests/pg_server.py``)."""
+    from tests.pg_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server: Any) -> str:
+    """A fresh, empty database on the session's cluster, as a ``DATABASE_URL``."""
+    return postgres_server.fresh_database()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 from tests.servers import free_port
 
 DB = "coderank"
+_databases = itertools.count(1)
 
 
 def bin_dir() -> Path:
@@ -80,6 +82,12 @@ class PostgresServer:
         self.resume()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", DB, DB)
         return self
+
+    def fresh_database(self) -> str:
+        """A new, empty database on this cluster; its ``postgresql://`` URL."""
+        name = f"t{next(_databases)}"
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", DB, name)
+        return f"postgresql://{DB}@127.0.0.1:{self.port}/{name}"
 
     def resume(self) -> None:
         """Start the server (again, after :meth:`pause`)."""

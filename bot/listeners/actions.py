@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot import ids, messages
 from bot.blocks.modal import full_answer_view
+from bot.failures import guarded
 from bot.services import BotServices
 from bot.surface import message_of
 from coderank.errors import UnknownComparisonError, VotingClosedError
@@ -74,6 +75,7 @@ def _closed(services: BotServices, respond: Respond, exc: VotingClosedError) -> 
 
 def register(app: App, services: BotServices) -> None:
     @app.action(_any_of(ids.VOTE_CHOICES))
+    @guarded
     def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         user, choice = body["user"]["id"], ids.VOTE_CHOICES[action["action_id"]]
@@ -104,6 +106,7 @@ def register(app: App, services: BotServices) -> None:
             services.surface.show(result.comparison)
 
     @app.action(ids.CLOSE_VOTING)
+    @guarded
     def close(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         user = body["user"]["id"]
@@ -129,6 +132,7 @@ def register(app: App, services: BotServices) -> None:
         services.surface.show(final)
 
     @app.action(_any_of(ids.SHOW_FULL_LABELS))
+    @guarded
     def show_full(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:

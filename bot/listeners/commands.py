@@ -16,6 +16,7 @@ from bot.blocks.finetune import runs_text
 from bot.blocks.progress import progress_message
 from bot.blocks.stats import stats_message
 from bot.digest import post_weekly_digest
+from bot.failures import guarded
 from bot.finetune import claim_finetune, launch_finetune
 from bot.services import BotServices
 from bot.surface import SOURCE
@@ -72,6 +73,7 @@ def status_reply(services: BotServices) -> dict[str, Any]:
 
 def register(app: App, services: BotServices) -> None:
     @app.command("/coderank")
+    @guarded
     def coderank(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         text = (command.get("text") or "").strip()
         if not text or text.lower() == "help":
@@ -112,6 +114,7 @@ def register(app: App, services: BotServices) -> None:
             respond(text=messages.QUEUED.format(ahead=ahead), response_type="ephemeral")
 
     @app.command("/coderank-admin")
+    @guarded
     def coderank_admin(
         ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:

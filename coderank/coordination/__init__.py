@@ -92,7 +92,7 @@ def _postgres(settings: Settings, url: str) -> Coordination:
         checkpointer=saver,
         locks=AdvisoryLocks(db),
         claims=lambda: SharedClaims(db),
-        pending=lambda: SharedPending(db, settings.replica_id),
+        pending=lambda: SharedPending(db, settings.replica_id, lease_s=settings.replica_lease_s),
         gate=lambda: SharedGate(db, settings.replica_id),
         clock=db.now,
         replica=settings.replica_id,

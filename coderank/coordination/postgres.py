@@ -2,8 +2,9 @@
 that imports psycopg.
 
 One connection pool (``autocommit``, ``dict_row``, ``prepare_threshold=None`` so a PgBouncer in
-front works) serves the LangGraph checkpoints and, from a second small pool, the per-comparison
-advisory locks (a lock waits on its own connection, so waiting never starves the checkpoints).
+front works, in *session* mode: the advisory locks belong to a server session) serves the
+LangGraph checkpoints and, from a second small pool, the per-comparison advisory locks (a lock
+waits on its own connection, so waiting never starves the checkpoints).
 Leases and pending generations are rows timed by the database's clock, never a machine's.
 """
 
@@ -65,6 +66,10 @@ CREATE TABLE IF NOT EXISTS coderank_pending (
 """
 _NOW = "extract(epoch from clock_timestamp())"
 SETUP_LOCK = 7_310_001  # serialises the set-up of several replicas starting at once
+SETUP_WAIT_S = 120.0
+# A pool retries a lost connection with a doubling back-off for at most this long, then starts
+# over at the next request: once PostgreSQL is back, the bot is too within seconds, not minutes.
+RECONNECT_S = 5.0
 KEEP_CLAIMS_S = 24 * 3600
 
 
@@ -73,12 +78,21 @@ def _connect_kwargs() -> dict[str, Any]:
 
 
 def redacted(url: str) -> str:
-    """``url`` without its password, for messages."""
+    """``url`` without its password (``user:password@`` or ``?password=``), for messages."""
     scheme, _, rest = url.partition("://")
     if "@" in rest:
         user, _, host = rest.rpartition("@")
         rest = f"{user.split(':', 1)[0]}@{host}"
+    if "?" in rest:
+        path, _, query = rest.partition("?")
+        kept = [p for p in query.split("&") if p.split("=", 1)[0].lower() != "password"]
+        rest = path + (f"?{'&'.join(kept)}" if kept else "")
     return f"{scheme}://{rest}"
+
+
+def _try_lock(conn: psycopg.Connection[dict[str, Any]], key: int) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (key,)).fetchone()
+    return bool(row and row["ok"])
 
 
 class Postgres:
@@ -86,18 +100,35 @@ class Postgres:
 
     def __init__(self, url: str, *, size: int = 16, lock_size: int = 16) -> None:
         self.url = url
+        # Checked before each use: after a PostgreSQL restart, pooled connections are dead.
+        check = ConnectionPool.check_connection
         try:
             self.pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
-                url, kwargs=_connect_kwargs(), min_size=1, max_size=size, open=True, timeout=10
+                url,
+                kwargs=_connect_kwargs(),
+                min_size=1,
+                max_size=size,
+                open=True,
+                timeout=10,
+                check=check,
+                reconnect_timeout=RECONNECT_S,
             )
-            self.lock_pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
-                url, kwargs=_connect_kwargs(), min_size=1, max_size=lock_size, open=True, timeout=30
-            )
-            self.pool.wait(timeout=10)
+            self.pool.wait(timeout=10)  # closes the pool if it times out
         except (psycopg.Error, PoolTimeout) as exc:
             raise CoordinationError(
                 f"cannot reach PostgreSQL at {redacted(url)} (DATABASE_URL): {exc}"
             ) from None
+        # Opened once PostgreSQL answered: its threads would retry connecting for minutes.
+        self.lock_pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
+            url,
+            kwargs=_connect_kwargs(),
+            min_size=1,
+            max_size=lock_size,
+            open=True,
+            timeout=30,
+            check=check,
+            reconnect_timeout=RECONNECT_S,
+        )
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
@@ -119,7 +150,17 @@ class Postgres:
         """Create the checkpoint tables (LangGraph's migrations), the fencing trigger and
         CodeRank's tables, one replica at a time."""
         with self.lock_pool.connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+            # Polled, never waited on in a statement: LangGraph's migrations include CREATE INDEX
+            # CONCURRENTLY, which waits for every open transaction, so a replica blocked inside
+            # pg_advisory_lock() would deadlock with the one running them.
+            deadline = time.monotonic() + SETUP_WAIT_S
+            while not _try_lock(conn, SETUP_LOCK):
+                if time.monotonic() > deadline:
+                    raise CoordinationError(
+                        f"PostgreSQL set-up: another replica held the set-up lock for more than "
+                        f"{SETUP_WAIT_S:g} s"
+                    )
+                time.sleep(0.2)
             try:
                 saver.setup()
                 conn.execute(FENCE_SQL)
@@ -132,6 +173,17 @@ class Postgres:
         self.pool.close()
 
 
+@contextlib.contextmanager
+def _saver_errors() -> Iterator[None]:
+    """The checkpointer's database errors as CodeRank's: the fence's, or unreachable."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        if getattr(exc, "sqlstate", None) == FENCE_SQLSTATE:
+            raise CheckpointMovedError(str(exc).strip()) from None
+        raise CoordinationError(f"PostgreSQL: {type(exc).__name__}") from exc
+
+
 def fenced_saver(db: Postgres) -> Any:
     """LangGraph's PostgresSaver over the pool; a checkpoint the fence refuses raises
     :class:`CheckpointMovedError` (the caller reads the thread again and retries)."""
@@ -139,12 +191,17 @@ def fenced_saver(db: Postgres) -> Any:
 
     class FencedPostgresSaver(PostgresSaver):
         def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-            try:
+            with _saver_errors():
                 return super().put(config, checkpoint, metadata, new_versions)
-            except psycopg.Error as exc:
-                if getattr(exc, "sqlstate", None) == FENCE_SQLSTATE:
-                    raise CheckpointMovedError(str(exc).strip()) from None
-                raise CoordinationError(f"PostgreSQL: {type(exc).__name__}") from exc
+
+        # The same parameters as PostgresSaver's: LangGraph reads the signature for task_path.
+        def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
+            with _saver_errors():
+                super().put_writes(config, writes, task_id, task_path)
+
+        def get_tuple(self, config: Any) -> Any:
+            with _saver_errors():  # reading a comparison (a results button) while unreachable
+                return super().get_tuple(config)
 
     return FencedPostgresSaver(db.pool)
 

@@ -2,110 +2,31 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from coderank.agents.agents import Agent
     from coderank.models import Answer
 from tests.bench.core import offline_settings
 from tests.bench.table import Row, log
+from tests.chat_server import ChatServer
 
 HOSTED_PROBLEM = "Write a function that returns the n-th Fibonacci number"
-FAKE_REPLY = (
-    "```python\ndef fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n"
-    "    return a\n```\nIterative: O(n) time, O(1) space."
-)
-
-
-# --- 5. hosted path: concurrent vs sequential ----------------------------------------------------
-
-
-class _FakeChatServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, delay_s: float) -> None:
-        super().__init__(("127.0.0.1", 0), _FakeChatHandler)
-        self.delay_s = delay_s
-        self.paths: set[str] = set()
-        self.requests = 0
-        self.in_flight = 0
-        self.peak_in_flight = 0
-        self.counter_lock = threading.Lock()
-
-
-class _FakeChatHandler(BaseHTTPRequestHandler):
-    """``POST /v1/chat/completions`` after a fixed wait, with a fixed OpenAI chat.completion."""
-
-    server: _FakeChatServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:
-        request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        srv = self.server
-        with srv.counter_lock:
-            srv.paths.add(self.path)
-            srv.requests += 1
-            srv.in_flight += 1
-            srv.peak_in_flight = max(srv.peak_in_flight, srv.in_flight)
-        try:
-            if self.path.rstrip("/") != "/v1/chat/completions":
-                self._send(404, {"error": f"no route {self.path}"})
-                return
-            time.sleep(srv.delay_s)
-            self._send(
-                200,
-                {
-                    "id": f"chatcmpl-bench-{srv.requests}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": str(request.get("model") or "bench-fake"),
-                    "system_fingerprint": "bench",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": FAKE_REPLY},
-                            "logprobs": None,
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 40, "completion_tokens": 48, "total_tokens": 88},
-                },
-            )
-        finally:
-            with srv.counter_lock:
-                srv.in_flight -= 1
 
 
 @contextmanager
-def fake_chat_server(delay_s: float) -> Iterator[tuple[str, _FakeChatServer]]:
+def fake_chat_server(delay_s: float) -> Iterator[tuple[str, ChatServer]]:
     """A latency-bound OpenAI-compatible server on 127.0.0.1 standing for a hosted endpoint."""
-    server = _FakeChatServer(delay_s)
-    thread = threading.Thread(target=server.serve_forever, name="fake-chat", daemon=True)
-    thread.start()
+    server = ChatServer(delay_s=delay_s).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server
+        yield server.url, server
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def time_agents(url: str, max_new_tokens: int) -> dict[str, float]:

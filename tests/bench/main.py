@@ -28,13 +28,16 @@ from tests.bench.evaluation import bench_evaluation
 from tests.bench.finetune import bench_finetune
 from tests.bench.hosted import hosted_rows
 from tests.bench.model import bench_asks, bench_builds, bench_process_overhead
+from tests.bench.replicas import bench_replicas
 from tests.bench.slack import bench_slack
 from tests.bench.stores import bench_stores
 from tests.bench.table import Row, format_table, log
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-SECTIONS = ("core", "model", "hosted", "slack", "stores", "evaluation", "finetune")
+SECTIONS = (
+    "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "replicas"
+)  # fmt: skip
 
 
 def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
@@ -143,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "slack" in only:
             log("slack: acknowledgement and update latency through the Bolt app")
             rows += bench_slack(tmp)
+        if "replicas" in only:
+            log("replicas: PostgreSQL vs SQLite votes; two bot replicas under load; failover")
+            rows += bench_replicas(tmp, args.votes)
     log(f"done in {time.perf_counter() - total:.0f} s")
     print(format_table(rows))
     return 0

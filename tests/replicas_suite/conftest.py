@@ -1,0 +1,54 @@
+"""Fixtures of the fault and load suite: test servers and two real replicas (tests/replicas.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.chat_server import ChatServer
+from tests.data_api_server import DataApiServer
+from tests.replicas import Cluster, start_cluster
+from tests.slack_server import SlackApiServer
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiServer]:
+    server = SlackApiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def astra() -> Iterator[DataApiServer]:
+    server = DataApiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    server = ChatServer(delay_s=0.2).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster(
+    tmp_path: Path,
+    database_url: str,
+    slack: SlackApiServer,
+    astra: DataApiServer,
+    chat: ChatServer,
+) -> Iterator[Cluster]:
+    running = start_cluster(
+        tmp_path,
+        database_url=database_url,
+        slack=slack,
+        astra=astra,
+        chat=chat,
+        extra={"PYTHONFAULTHANDLER": "1"},
+    )
+    yield running
+    running.stop()
