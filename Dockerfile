@@ -5,7 +5,7 @@ FROM python:3.11-slim
 
 # llama-cpp-python compiles llama.cpp at install.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential cmake \
+    && apt-get install -y --no-install-recommends build-essential cmake bubblewrap python3 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

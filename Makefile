@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROBLEM ?= Write a function that returns the n-th Fibonacci number
 
-.PHONY: install demo bot test lint format bench clean system-packages
+.PHONY: install demo bot dashboard test lint format bench clean system-packages sandbox-packages
 
 $(STAMP): requirements.txt scripts/install_llama_cpp.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,32 +18,49 @@ $(STAMP): requirements.txt scripts/install_llama_cpp.sh
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) sandbox-packages
 	$(PY) -m coderank ask "$(PROBLEM)"
 
 bot: $(STAMP)
 	$(PY) -m bot
 
+# The Streamlit page on DASHBOARD_HOST:DASHBOARD_PORT (127.0.0.1:8501 unless set).
+dashboard: $(STAMP)
+	$(PY) -m dashboard
+
 # What the tests start for real and pip cannot install: PostgreSQL's server (the replica tests
-# run a throwaway cluster). Installed from Debian's packages when missing (CI runs as root).
-SYSTEM_PACKAGES := postgresql
+# run a throwaway cluster) and headless Chromium with its WebDriver (the dashboard's browser
+# tests). Installed from Debian's packages when missing (CI runs as root).
+SYSTEM_PACKAGES := postgresql chromium chromium-driver
 system-packages:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/chromium ] \
+	  && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "missing Debian packages: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	  --no-install-recommends $(SYSTEM_PACKAGES)
 
-test: $(STAMP) system-packages
+# The sandbox each answer's code runs in (bubblewrap over Debian's own Python): without it,
+# execution is off and says so; code is never run unsandboxed.
+SANDBOX_PACKAGES := bubblewrap python3
+sandbox-packages:
+	@if [ -x /usr/bin/bwrap ] && [ -x /usr/bin/python3 ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "execution is off until you run: sudo apt-get install $(SANDBOX_PACKAGES)" >&2; \
+	  exit 0; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends $(SANDBOX_PACKAGES)
+
+test: $(STAMP) system-packages sandbox-packages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy coderank bot
+	$(VENV)/bin/mypy coderank bot dashboard
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy coderank bot
+	$(VENV)/bin/mypy coderank bot dashboard
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

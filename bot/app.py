@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import SlackSettings
 from bot.failures import tell_failure
-from bot.listeners import actions, commands
+from bot.listeners import actions, commands, home
 from bot.middleware import SignedRequests, WellFormedPayloads
 from bot.services import BotServices
 
@@ -53,6 +53,7 @@ def create_app(settings: SlackSettings, services: BotServices, *, client: WebCli
     app.use(WellFormedPayloads())
     commands.register(app, services)
     actions.register(app, services)
+    home.register(app, services)
 
     @app.error
     def on_error(error: Exception, respond: Respond | None) -> None:

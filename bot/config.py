@@ -22,6 +22,8 @@ class SlackSettings:
     gen_workers: int = 2
     admins: frozenset[str] = frozenset()
     digest_channel: str | None = None
+    # Stream each generation's progress into the thread of its message (SLACK_STREAM_PROGRESS).
+    stream_progress: bool = True
 
 
 def from_env(
@@ -64,6 +66,9 @@ def from_env(
             f"GEN_WORKERS={workers!r} is not valid: expected a whole number from 1 to 64"
         )
     admins = frozenset(a.strip() for a in (get("CODERANK_ADMINS") or "").split(",") if a.strip())
+    stream = (get("SLACK_STREAM_PROGRESS") or "on").lower()
+    if stream not in ("on", "off"):
+        raise ConfigError(f"SLACK_STREAM_PROGRESS={stream!r} is not valid: expected on or off")
     return SlackSettings(
         bot_token=bot_token,
         signing_secret=secret,
@@ -73,4 +78,5 @@ def from_env(
         gen_workers=int(workers),
         admins=admins,
         digest_channel=get("DIGEST_CHANNEL"),
+        stream_progress=stream == "on",
     )

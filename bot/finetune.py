@@ -44,6 +44,18 @@ def launch_finetune(services: BotServices, client: WebClient, *, by: str) -> Non
     ).start()
 
 
+def start_finetune(services: BotServices, client: WebClient, *, by: str) -> str:
+    """``/coderank-admin finetune``'s rules for another surface (the App Home's button): admins
+    only, one at a time. Returns what to tell ``by``."""
+    if not services.is_admin(by):
+        return messages.FINETUNE_FORBIDDEN
+    busy = claim_finetune(services, by=by)
+    if busy is not None:
+        return busy
+    launch_finetune(services, client, by=by)
+    return messages.FINETUNE_STARTED
+
+
 def _run(services: BotServices, by: str, channel: str, ts: str) -> None:
     def on_progress(stage: str, fraction: float) -> None:
         text = progress_text(by, stage, fraction)

@@ -14,8 +14,11 @@ SHOW_FULL_B = "coderank_show_full_b"
 VOTE_CHOICES = {VOTE_A: "A", VOTE_B: "B", VOTE_TIE: "tie", VOTE_BOTH_BAD: "both_bad"}
 # action_id -> which answer it shows
 SHOW_FULL_LABELS = {SHOW_FULL_A: "A", SHOW_FULL_B: "B"}
+# The App Home's buttons: clicked in the Home view, not in a comparison's message.
+HOME_FINETUNE = "coderank_home_finetune"
+HOME_ACTIONS = frozenset({HOME_FINETUNE})
 # every action_id the listeners handle
-ACTIONS = frozenset({*VOTE_CHOICES, CLOSE_VOTING, *SHOW_FULL_LABELS})
+ACTIONS = frozenset({*VOTE_CHOICES, CLOSE_VOTING, *SHOW_FULL_LABELS, *HOME_ACTIONS})
 
 BLOCK_PROBLEM = "coderank_problem"
 BLOCK_ANSWER_A = "coderank_answer_a"
@@ -26,3 +29,13 @@ BLOCK_TALLY = "coderank_tally"
 BLOCK_RESULT = "coderank_result"
 
 FULL_ANSWER_VIEW = "coderank_full_answer"
+
+HOME_VIEW = "coderank_home"
+BLOCK_HOME_NOTICE = "coderank_home_notice"
+BLOCK_HOME_ASKED = "coderank_home_asked"
+BLOCK_HOME_VOTES = "coderank_home_votes"
+BLOCK_HOME_AGREEMENT = "coderank_home_agreement"
+BLOCK_HOME_RERANKER = "coderank_home_reranker"
+BLOCK_HOME_LEADERBOARD = "coderank_home_leaderboard"
+BLOCK_HOME_RUNS = "coderank_home_runs"
+BLOCK_HOME_ADMIN = "coderank_home_admin"

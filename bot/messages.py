@@ -22,6 +22,9 @@ FINETUNE_STARTED = (
 FINETUNE_BUSY = (
     "A fine-tune started by <@{by}> at {since} is still running; try again when it has finished."
 )
+FINETUNE_FORBIDDEN = (
+    "Only CodeRank admins (CODERANK_ADMINS) can start a fine-tune; nothing was started."
+)
 FINETUNE_STAGES = {
     "starting": "starting…",
     "exporting": "exporting the team's votes…",
@@ -35,7 +38,8 @@ DIGEST_POSTED = "The CodeRank digest is posted in <#{channel}>."
 STATS_WORKING = "Working out CodeRank's figures…"
 STATUS_WORKING = "Looking up CodeRank's status…"
 STATUS = (
-    "*CodeRank status*\nReranker in use: `{model}`\nStored: {counts}\n*Last fine-tunes*\n{runs}"
+    "*CodeRank status*\nReranker in use: `{model}`\nExecution: {execution}\nStored: {counts}\n"
+    "*Last fine-tunes*\n{runs}"
 )
 NOT_ADMIN = "Only CodeRank admins (CODERANK_ADMINS) can use `/coderank-admin`."
 NOT_IN_CHANNEL = (
@@ -60,8 +64,23 @@ CLOSED_BY = "Voting closed by <@{user}>."
 CLOSED_BY_QUORUM = "Voting closed: enough people voted."
 CLOSED_BY_TIME = "Voting closed: its voting window ended."
 GENERATION_FAILED = "Sorry, this comparison could not be made: {error}."
+ANSWER_TOO_LONG = (
+    "This answer is longer than a Slack modal holds: its first {shown:,} of {total:,} characters "
+    "are shown."
+)
 PAUSED_BY_RESTART = "CodeRank is restarting; this request will continue when it is back."
 RESUMED_AFTER_RESTART = "Resumed after CodeRank restarted: generating 3 answers…"
+# Streamed into the thread of a comparison's message while it is generated (Markdown).
+STREAM_TITLE = "Generating 3 answers"
+STREAM_RERANKER = "Reranker: scoring the answers and choosing two"
+# (is the reranker, status) -> what the task shows when it ends
+STREAM_OUTPUTS = {
+    (False, "complete"): "Answered.",
+    (False, "error"): "No answer.",
+    (True, "complete"): "Two answers chosen, shown blind as A and B.",
+    (True, "error"): "No comparison.",
+}
+STREAM_READY = "Answers **A** and **B** are in the message above: which one is better? Vote there."
 TRY_AGAIN = (
     "CodeRank's database is not answering right now, so this did not go through. Please try "
     "again in a minute."

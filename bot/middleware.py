@@ -59,11 +59,10 @@ def _field(body: dict[str, Any], outer: str, inner: str) -> Any:
 
 
 def click_problem(body: dict[str, Any]) -> str | None:
-    """What a ``block_actions`` payload lacks of what the button listeners read, or ``None``."""
+    """What a ``block_actions`` payload lacks of what the button listeners read, or ``None``:
+    a comparison's buttons are clicked in its message, the App Home's in the Home view."""
     if not _text(_field(body, "user", "id")):
         return "no user"
-    if not all(_text(_field(body, "container", key)) for key in ("channel_id", "message_ts")):
-        return "no message"
     actions = body.get("actions")
     if not (isinstance(actions, list) and len(actions) == 1 and isinstance(actions[0], dict)):
         return "no single action"
@@ -72,6 +71,11 @@ def click_problem(body: dict[str, Any]) -> str | None:
         return "an incomplete button"
     if action["action_id"] not in ids.ACTIONS:
         return "an unknown button"
+    if action["action_id"] in ids.HOME_ACTIONS:  # clicked in the App Home: in a view
+        if _field(body, "container", "type") != "view" or not _text(_field(body, "view", "id")):
+            return "no Home view"
+    elif not all(_text(_field(body, "container", key)) for key in ("channel_id", "message_ts")):
+        return "no message"
     if not _text(body.get("trigger_id")):
         return "no trigger id"
     return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 
 from bot.config import SlackSettings
+from bot.streams import ProgressStreams
 from bot.surface import SlackSurface
 from bot.workers import MessageUpdater
 from coderank.comparisons import Comparisons
@@ -35,6 +36,7 @@ class BotServices:
     finetune_gate: Gate
     clock: Callable[[], float] = time.time  # leases are timed by it (the database's, shared)
     jobs: Jobs | None = None  # set by bot.jobs.start_jobs
+    execution_status: Callable[[], str] = lambda: "off"  # "on (bwrap-1)" or "off: why"
     # Slower answers than a 3-second ack allows (stats, digest on demand), one at a time.
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="background")
@@ -54,6 +56,7 @@ class BotServices:
         self.background.shutdown(wait=True)
         self.generations.shutdown()
         self.updater.flush()
+        self.surface.close()
         self.ledger.close()
         self.generations.pending.close()
 
@@ -62,7 +65,8 @@ def build_bot_services(
     slack: SlackSettings, settings: Settings, core: Services, *, client: WebClient
 ) -> BotServices:
     updater = MessageUpdater(client)
-    surface = SlackSurface(updater, core.comparisons)
+    streams = ProgressStreams(client) if slack.stream_progress else None
+    surface = SlackSurface(updater, core.comparisons, streams)
     shared = core.coordination
     generations = Generations(
         core.comparisons, shared.pending(), GenerationPool(slack.gen_workers), surface
@@ -78,4 +82,5 @@ def build_bot_services(
         ledger=shared.claims(),
         finetune_gate=shared.gate(),
         clock=shared.clock,
+        execution_status=lambda: core.executor.status,
     )

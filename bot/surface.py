@@ -1,6 +1,7 @@
 """The Slack side of a comparison: its channel message, kept showing where the comparison is
-(generating, the vote, the results, a failure). It is the generation flow's listener, and what
-the listeners and the scheduled jobs call to show a comparison."""
+(generating, the vote, the results, a failure), and while it is generated, its progress streamed
+into that message's thread. It is the generation flow's listener, and what the listeners and the
+scheduled jobs call to show a comparison."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import messages
+from bot.blocks import stream
 from bot.blocks.progress import failed_message, progress_message
 from bot.blocks.results import results_message
 from bot.blocks.vote import vote_message
+from bot.streams import ProgressStreams
 from bot.workers import MessageUpdater
 from coderank.comparisons import Comparisons
 from coderank.generation import GenerationRequest
@@ -34,11 +37,29 @@ def render(comparison: Comparison) -> tuple[str, list[dict[str, Any]]]:
 
 
 class SlackSurface:
-    """Shows comparisons in their Slack messages, through the coalescing ``updater``."""
+    """Shows comparisons in their Slack messages, through the coalescing ``updater``, and streams
+    their generation into the messages' threads through ``streams`` (None: no streaming)."""
 
-    def __init__(self, updater: MessageUpdater, comparisons: Comparisons) -> None:
+    def __init__(
+        self,
+        updater: MessageUpdater,
+        comparisons: Comparisons,
+        streams: ProgressStreams | None = None,
+    ) -> None:
         self.updater = updater
         self.comparisons = comparisons
+        self.streams = streams
+
+    def posted(self, request: GenerationRequest) -> None:
+        """``request``'s message is posted: its progress is streamed into the message's thread
+        too (before the generation is queued, so the stream hears every step)."""
+        if self.streams is not None:
+            self.streams.open(request, stream.generating({}))
+
+    def close(self) -> None:
+        """Send the stream calls still queued."""
+        if self.streams is not None:
+            self.streams.close()
 
     def show(self, comparison: Comparison) -> None:
         """The vote while it is open, the results once closed; nothing for a comparison not
@@ -74,8 +95,12 @@ class SlackSurface:
 
     def queued(self, request: GenerationRequest, ahead: int) -> None:
         self._status(request, ahead=ahead)
+        if self.streams is not None:
+            self.streams.update(request, stream.generating({}, queued=True))
 
     def progress(self, request: GenerationRequest, finished: Mapping[str, bool]) -> None:
+        if self.streams is not None:
+            self.streams.update(request, stream.generating(finished))
         where = message_of(request.surface)
         if where is not None:
             text, blocks = progress_message(
@@ -85,8 +110,14 @@ class SlackSurface:
 
     def ready(self, request: GenerationRequest, comparison: Comparison) -> None:
         self.show(comparison)
+        if self.streams is not None:
+            answered = {answer.agent: answer.ok for answer in comparison.answers}
+            self.streams.stop(request, text=messages.STREAM_READY, statuses=stream.chosen(answered))
 
     def failed(self, request: GenerationRequest, error: str) -> None:
+        if self.streams is not None:
+            text = "⚠️ " + messages.GENERATION_FAILED.format(error=error)
+            self.streams.stop(request, text=text, failed=True)
         where = message_of(request.surface)
         if where is not None:
             text, blocks = failed_message(
@@ -96,6 +127,10 @@ class SlackSurface:
 
     def paused(self, request: GenerationRequest) -> None:
         self._status(request, messages.PAUSED_BY_RESTART)
+        if self.streams is not None:
+            self.streams.stop(request, text=messages.PAUSED_BY_RESTART)
 
     def resumed(self, request: GenerationRequest) -> None:
         self._status(request, messages.RESUMED_AFTER_RESTART)
+        if self.streams is not None:  # the stream before the restart is gone: a new one
+            self.streams.open(request, stream.generating({}))

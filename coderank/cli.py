@@ -104,6 +104,8 @@ class Progress:
                 self.say("scoring the answers with the reranker")
         elif node == "score" and "scores" in update:
             self.say(f"reranker scored {len(update['scores'])} answers")
+        elif node == "execute" and "executions" in update:
+            self.say(f"ran {len(update['executions'])} answers in the sandbox")
         elif node == "choose_pair":
             self.say("pair chosen")
 
@@ -137,6 +139,8 @@ def _reveal(comparison: Comparison, out: TextIO) -> None:
             f"Answer {label} was written by {LABELS[answer.agent]} (reranker score {score:.4f})",
             file=out,
         )
+    if comparison.checks:
+        print(f"Checks: {comparison.checks_text()}", file=out)
     preferred = comparison.reranker_pick or "neither (equal scores)"
     print(f"The reranker ({comparison.reranker_model}) preferred {preferred}.", file=out)
     agrees = comparison.reranker_agrees

@@ -34,6 +34,7 @@ class Settings:
     llm_timeout_s: float = 120.0
     reranker_model: str | None = None
     reranker_load_dir: str | None = None
+    execution: str = "auto"  # run each answer's code in the bwrap sandbox where it works; "off"
     store: str = "sqlite"
     astra_endpoint: str | None = None
     astra_token: str | None = field(default=None, repr=False)
@@ -171,10 +172,11 @@ class _ModelSettings(TypedDict):
     llm_timeout_s: float
     reranker_model: str | None
     reranker_load_dir: str | None
+    execution: str
 
 
 def _model_settings(env: _Env) -> _ModelSettings:
-    """The chat model (embedded or Hugging Face) and the reranker."""
+    """The chat model (embedded or Hugging Face), the reranker and execution."""
     reranker_load_dir = env.get("RERANKER_LOAD_DIR")
     if reranker_load_dir and not Path(reranker_load_dir).is_dir():
         raise ConfigError(
@@ -211,6 +213,7 @@ def _model_settings(env: _Env) -> _ModelSettings:
         ),
         "reranker_model": env.get("RERANKER_MODEL"),
         "reranker_load_dir": reranker_load_dir,
+        "execution": env.choice("EXECUTION", "auto", ("auto", "off")),
     }
 
 

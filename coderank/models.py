@@ -140,8 +140,33 @@ class Comparison:
     closed_how: str | None = None  # requester, admin, quorum or deadline
     error: str | None = None
     updated_at: str | None = None
+    # agent -> what running its code showed ("5/6 checks passed", the first error); empty when
+    # execution is off. Shown at the reveal only.
+    checks: Mapping[str, str] = field(default_factory=dict)
+    execution_scores: Mapping[str, float] = field(default_factory=dict)  # agent -> 0..1
 
     # --- derived ----------------------------------------------------------------------------
+
+    @property
+    def execution_pick(self) -> str | None:
+        """``A`` or ``B``: the shown answer that ran better (None: equal, or not run)."""
+        if self.pair is None:
+            return None
+        a = self.execution_scores.get(self.pair.a)
+        b = self.execution_scores.get(self.pair.b)
+        if a is None or b is None or a == b:
+            return None
+        return "A" if a > b else "B"
+
+    def checks_text(self) -> str:
+        """What running the shown answers showed, by label: ``A: 5/6 checks passed · B: ...``
+        (empty when execution was off or no pair was shown)."""
+        if self.pair is None:
+            return ""
+        shown = {"A": self.pair.a, "B": self.pair.b}
+        return " · ".join(
+            f"{label}: {self.checks[a]}" for label, a in shown.items() if a in self.checks
+        )
 
     @property
     def closed(self) -> bool:
@@ -235,6 +260,9 @@ class Comparison:
             "closed_by": self.closed_by,
             "closed_how": self.closed_how,
             "error": self.error,
+            "checks": dict(self.checks),
+            "execution_scores": dict(self.execution_scores),
+            "execution_pick": self.execution_pick,
         }
         return doc
 
@@ -262,6 +290,8 @@ class Comparison:
             closed_how=doc.get("closed_how"),
             error=doc.get("error"),
             updated_at=doc.get("updated_at"),
+            checks=dict(doc.get("checks") or {}),
+            execution_scores={k: float(v) for k, v in (doc.get("execution_scores") or {}).items()},
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -15,6 +15,7 @@ from coderank.comparisons import Comparisons
 from coderank.config import Settings
 from coderank.coordination import Coordination, open_coordination
 from coderank.errors import ModelError
+from coderank.execution import Executor
 from coderank.graph.build import build_graph
 from coderank.graph.nodes import AnswersProblems, GraphServices
 from coderank.reranker.base import Reranker
@@ -87,6 +88,8 @@ class Services:
     coordination: Coordination
     # The agents run on the embedded model (not fakes, not a hosted endpoint).
     local_model: bool = False
+    # Runs each answer's code in the sandbox; its status says whether it is on and why not.
+    executor: Executor = field(default_factory=lambda: Executor(enabled=False))
 
     @property
     def checkpointer(self) -> BaseCheckpointSaver[str]:
@@ -161,6 +164,7 @@ def build_services(
     if reranker is None:
         reranker = LiveReranker(settings, store)
     coordination = open_coordination(settings)
+    executor = Executor(enabled=settings.execution != "off")
     graph_services = GraphServices(
         agents=agents,
         reranker=reranker,
@@ -170,6 +174,7 @@ def build_services(
         vote_quorum=settings.vote_quorum,
         vote_window_hours=settings.vote_window_hours,
         model_name=model_name or "",
+        executor=executor,
         rng=rng or random.Random(),
         clock=clock,
     )
@@ -185,4 +190,5 @@ def build_services(
         comparisons=comparisons,
         coordination=coordination,
         local_model=local_model,
+        executor=executor,
     )

@@ -23,6 +23,7 @@ def comparison_doc(
     status: str = CLOSED,
     requester: str = "alice",
     problem: str = "Write f",
+    execution_scores: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The document of a comparison that showed ``agent_a`` as A and ``agent_b`` as B."""
     return Comparison(
@@ -44,6 +45,7 @@ def comparison_doc(
         ),
         votes=dict(votes),
         closed_at=closed_at if status == CLOSED else None,
+        execution_scores=dict(execution_scores or {}),
     ).to_document()
 
 

@@ -43,10 +43,11 @@ class SlackSender:
         retry_num: int | None = None,
         timestamp: int | None = None,
         signature: str | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
     ) -> HttpResult:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature
             or SignatureVerifier(self.signing_secret).generate_signature(timestamp=ts, body=body),
@@ -150,3 +151,76 @@ class SlackSender:
     def click(self, action_id: str, value: str, **kwargs: Any) -> HttpResult:
         retry = kwargs.pop("retry_num", None)
         return self.post(self.click_body(action_id, value, **kwargs), retry_num=retry)
+
+    def event_body(self, event: dict[str, Any]) -> str:
+        """An Events API ``event_callback`` carrying ``event`` (JSON, as Slack posts it)."""
+        return json.dumps(
+            {
+                "token": "verification-token-unused",
+                "team_id": self.team_id,
+                "api_app_id": "A0CODERANK",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{next(_ids):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {
+                        "enterprise_id": None,
+                        "team_id": self.team_id,
+                        "user_id": "UCODERANK",
+                        "is_bot": True,
+                        "is_enterprise_install": False,
+                    }
+                ],
+                "is_ext_shared_channel": False,
+            }
+        )
+
+    def event(self, event: dict[str, Any], *, retry_num: int | None = None) -> HttpResult:
+        return self.post(
+            self.event_body(event), retry_num=retry_num, content_type="application/json"
+        )
+
+    def home_opened(self, user: str, *, tab: str = "home") -> HttpResult:
+        """``app_home_opened``: ``user`` opened the app's Home (or Messages) tab."""
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": f"D{user}",
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        return self.event(event)
+
+    def home_click_body(
+        self, action_id: str, *, user: str, value: str = "finetune", action_ts: str | None = None
+    ) -> str:
+        """A click in the app's Home tab: its container is the view (no message, no
+        ``response_url``)."""
+        view_id = f"VHOME{user}"
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
+            "api_app_id": "A0CODERANK",
+            "token": "verification-token-unused",
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": f"{next(_ids)}.trigger.home",
+            "team": {"id": self.team_id, "domain": "coderank-test"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": {"id": view_id, "type": "home", "callback_id": "coderank_home"},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "coderank_home_admin",
+                    "text": {"type": "plain_text", "text": action_id},
+                    "value": value,
+                    "action_ts": action_ts or f"{time.time():.6f}{next(_ids)}",
+                }
+            ],
+        }
+        return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+    def home_click(self, action_id: str, **kwargs: Any) -> HttpResult:
+        return self.post(self.home_click_body(action_id, **kwargs))

@@ -19,7 +19,15 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.slack_streams import METHODS as STREAM_METHODS
+from tests.slack_streams import StreamRecorder
+
 BOT_USER = "UCODERANK"
+
+
+def _invalid(message: str) -> dict[str, Any]:
+    """Slack's answer to a call missing a required argument or with a wrong one."""
+    return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [message]}}
 
 
 @dataclass
@@ -59,6 +67,10 @@ class SlackApiServer:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     not_in_channels: set[str] = field(default_factory=set)
     uploads: dict[str, Upload] = field(default_factory=dict)
+    # chat.startStream / appendStream / stopStream: ``streams.streams`` by (channel, ts)
+    streams: StreamRecorder = field(default_factory=StreamRecorder)
+    # user id -> every Home view published for them with ``views.publish``, oldest first
+    home_views: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _rate_limits: dict[str, list[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
@@ -141,6 +153,12 @@ class SlackApiServer:
     def responses_to(self, name: str) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.responses if r["_name"] == name]
+
+    def home_view(self, user: str) -> dict[str, Any] | None:
+        """The Home view last published for ``user``, or None."""
+        with self._lock:
+            views = self.home_views.get(user)
+            return views[-1] if views else None
 
     def wait_for(self, check: Callable[[], Any], *, timeout_s: float = 20) -> Any:
         deadline = time.monotonic() + timeout_s
@@ -242,6 +260,9 @@ class SlackApiServer:
                     "ts": key[1],
                 }
             return 200, {"ok": True, "channel": key[0], "ts": key[1]}, {}
+        if method in STREAM_METHODS:
+            with self._lock:
+                return self.streams.answer(method, params)
         if method == "files.getUploadURLExternal":
             if not params.get("filename") or not str(params.get("length", "")).isdigit():
                 return 200, {"ok": False, "error": "invalid_arguments"}, {}
@@ -251,9 +272,32 @@ class SlackApiServer:
             return 200, {"ok": True, "upload_url": self.upload_url(file_id), "file_id": file_id}, {}
         if method == "files.completeUploadExternal":
             return self._complete_upload(params)
+        if method == "views.publish":
+            return self._publish_view(params)
         if method == "views.open":
             return 200, {"ok": True, "view": {"id": "V1", **params.get("view", {})}}, {}
         return 200, {"ok": True}, {}
+
+    def _publish_view(self, params: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """``views.publish``: a ``user_id`` and a ``view`` of type ``home`` with 1 to 100
+        blocks, as Slack requires; the view is kept in ``home_views``."""
+        user, view = params.get("user_id"), params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(user, str) or not user:
+            return 200, _invalid("missing required field: user_id"), {}
+        if not isinstance(view, dict):
+            return 200, _invalid("missing required field: view"), {}
+        if view.get("type") != "home":
+            return 200, _invalid("invalid `type` (views.publish takes a home view)"), {}
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list) or not 1 <= len(blocks) <= 100:
+            return 200, {"ok": False, "error": "invalid_blocks"}, {}
+        with self._lock:
+            published = self.home_views.setdefault(user, [])
+            published.append(view)
+            view_id = f"VHOME{user}"
+        return 200, {"ok": True, "view": {"id": view_id, "hash": str(len(published)), **view}}, {}
 
     def _complete_upload(
         self, params: dict[str, Any]

@@ -30,6 +30,8 @@ VENDOR_HOMES = {
     "slack_bolt": set(),
     "slack_sdk": set(),
     "waitress": set(),
+    "streamlit": set(),
+    "altair": set(),
 }
 # Within bot/, the Slack-specific vendors that may appear, and where.
 BOT_VENDOR_HOMES = {"waitress": {"bot/http.py"}}
@@ -53,7 +55,7 @@ def test_the_domain_never_imports_the_adapter_or_scripts() -> None:
     for path in sources("coderank"):
         for name in imports(path):
             top = name.split(".")[0]
-            assert top not in {"bot", "scripts", "tests"}, f"{path} imports {name}"
+            assert top not in {"bot", "dashboard", "scripts", "tests"}, f"{path} imports {name}"
 
 
 def test_each_vendor_library_is_imported_in_its_own_module_only() -> None:
@@ -80,6 +82,21 @@ def test_bot_imports_the_domain_only_through_its_interface() -> None:
             if top in BOT_VENDOR_HOMES:
                 assert rel in BOT_VENDOR_HOMES[top], f"{rel} imports {name}"
             assert top not in {"llama_cpp", "torch", "sentence_transformers", "astrapy"}, rel
+
+
+def test_only_the_dashboard_imports_streamlit_and_it_never_imports_the_slack_bot() -> None:
+    for folder in ("coderank", "bot", "scripts"):
+        for path in sources(folder):
+            tops = {n.split(".")[0] for n in imports(path)}
+            assert not tops & {"streamlit", "altair"}, f"{path.relative_to(ROOT)} imports {tops}"
+    for path in sources("dashboard"):
+        rel = path.relative_to(ROOT).as_posix()
+        for name in imports(path):
+            top = name.split(".")[0]
+            assert top not in {"bot", "slack_bolt", "slack_sdk", "scripts", "tests"}, rel
+            assert top not in {"llama_cpp", "torch", "sentence_transformers", "astrapy"}, rel
+            if top == "altair":
+                assert rel == "dashboard/figures.py", f"{rel} imports {name}"
 
 
 def test_only_the_app_factory_imports_the_listeners() -> None:

@@ -69,7 +69,8 @@ def _agreement_text(this: EvalReport, last: EvalReport) -> str:
     return "\n".join(lines)
 
 
-def _leaderboard_text(report: EvalReport) -> str:
+def leaderboard_text(report: EvalReport) -> str:
+    """The agents by Bradley-Terry strength, with their win rates (the digest, the App Home)."""
     lines = ["*Leaderboard* (Bradley-Terry strength, 95% intervals)"]
     for rank, s in enumerate(report.standings, start=1):
         name = LABELS.get(s.agent, escape(s.agent))
@@ -122,7 +123,7 @@ def digest_message(digest: Digest) -> tuple[str, list[dict[str, Any]]]:
         )
     blocks += [
         DividerBlock(),
-        _section(_leaderboard_text(this)),
+        _section(leaderboard_text(this)),
         _section(_habits_text(this)),
     ]
     text = (

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids, messages
+from bot.blocks.text import escape
 from bot.blocks.vote import answer_blocks, problem_block
 from coderank.agents.prompts import LABELS
 from coderank.models import BY_DEADLINE, BY_QUORUM, Comparison
@@ -37,6 +38,16 @@ def reranker_line(comparison: Comparison) -> str:
         f"{verdict} (scores: A {comparison.score_a:.4f}, B {comparison.score_b:.4f}; "
         f"model `{comparison.reranker_model}`)."
     )
+
+
+def checks_line(comparison: Comparison) -> str:
+    """What running the two answers showed, and which answer it picked ("" when not run)."""
+    text = comparison.checks_text()
+    if not text:
+        return ""
+    pick = comparison.execution_pick
+    picked = f" Execution picked {pick}." if pick else " Execution picked neither."
+    return f"\n*Checks:* {escape(text)}.{picked}"
 
 
 def closed_line(comparison: Comparison) -> str:
@@ -70,6 +81,7 @@ def results_message(comparison: Comparison) -> tuple[str, list[dict[str, Any]]]:
             text=MarkdownTextObject(
                 text=f"{authors}\n*Outcome:* {outcome} ({counted}; {voters} voter"
                 f"{'' if voters == 1 else 's'}).\n{reranker_line(comparison)}"
+                f"{checks_line(comparison)}"
             ),
         ),
         ContextBlock(

@@ -1,22 +1,14 @@
-"""Turning answers and problems into Slack mrkdwn that fits a section."""
+"""Turning problems and figures into Slack mrkdwn that fits a section (answers are rich text:
+:mod:`bot.blocks.answers`)."""
 
 from __future__ import annotations
 
-import re
-
 SECTION_LIMIT = 3000
-_FENCE_OPEN = re.compile(r"^([ \t]*)```[A-Za-z0-9_+-]*[ \t]*$", re.M)
 
 
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def to_mrkdwn(answer: str) -> str:
-    """An answer (Markdown with fenced code) as Slack mrkdwn: escaped, and with the language tag
-    dropped from code fences (Slack would show it as the first line of code)."""
-    return _FENCE_OPEN.sub(r"\1```", escape(answer.strip()))
 
 
 def cut(text: str, limit: int) -> tuple[str, bool]:

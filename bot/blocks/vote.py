@@ -17,10 +17,15 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
-from bot.blocks.text import SECTION_LIMIT, cut, quote, to_mrkdwn
+from bot.blocks.answers import answer_block
+from bot.blocks.text import quote
 from coderank.models import Comparison
 
 PROBLEM_LIMIT = 2500
+# Characters of each answer shown in the message; the rest is in the *Show full answer* modal.
+# Slack refuses a message whose blocks hold much more than 12,000 characters in all
+# (msg_blocks_too_long): the problem and two answers stay well under it.
+ANSWER_LIMIT = 3000
 
 
 def problem_block(comparison: Comparison) -> SectionBlock:
@@ -29,7 +34,8 @@ def problem_block(comparison: Comparison) -> SectionBlock:
 
 
 def answer_blocks(comparison: Comparison) -> list[Block]:
-    """Answer A and B, each cut to fit a section, with *Show full answer* buttons for cut ones."""
+    """Answer A and B as rich text (code highlighted as Python), each cut to ``ANSWER_LIMIT``
+    characters, with *Show full answer* buttons for cut ones. The blocks name no agent."""
     cid = comparison.comparison_id
     shown = comparison.shown()
     blocks: list[Block] = []
@@ -38,9 +44,10 @@ def answer_blocks(comparison: Comparison) -> list[Block]:
         ("A", ids.BLOCK_ANSWER_A, ids.SHOW_FULL_A),
         ("B", ids.BLOCK_ANSWER_B, ids.SHOW_FULL_B),
     ):
-        heading = f"*Answer {label}*\n"
-        body, was_cut = cut(to_mrkdwn(shown[label].text), SECTION_LIMIT - len(heading))
-        blocks.append(SectionBlock(block_id=block_id, text=MarkdownTextObject(text=heading + body)))
+        block, was_cut = answer_block(
+            shown[label].text, heading=f"Answer {label}", limit=ANSWER_LIMIT, block_id=block_id
+        )
+        blocks.append(block)
         if was_cut:
             buttons.append(
                 ButtonElement(text=f"Show full answer {label}", action_id=action_id, value=cid)

@@ -65,6 +65,7 @@ def status_reply(services: BotServices) -> dict[str, Any]:
     counts = ", ".join(f"{name}: {services.store.count(name)}" for name in COLLECTIONS)
     text = messages.STATUS.format(
         model=services.reranker_model,
+        execution=services.execution_status(),
         counts=counts,
         runs=runs_text(last_runs(services.store)),
     )
@@ -102,13 +103,16 @@ def register(app: App, services: BotServices) -> None:
                 respond(text=messages.NOT_IN_CHANNEL, response_type="ephemeral")
                 return
             raise
+        # The team is the requester's: Slack streams the progress into the thread for them.
+        where = {"channel": channel, "ts": str(posted["ts"]), "team": command.get("team_id")}
         request = GenerationRequest(
             comparison_id=cid,
             problem=problem,
             requester=user,
             source=SOURCE,
-            surface={"channel": channel, "ts": str(posted["ts"])},
+            surface={key: value for key, value in where.items() if value},
         )
+        services.surface.posted(request)
         ahead = services.generations.submit(request)  # pending until it shows a pair or fails
         if ahead:
             respond(text=messages.QUEUED.format(ahead=ahead), response_type="ephemeral")

@@ -40,8 +40,9 @@ def format_estimate(e: Estimate, *, as_percent: bool = False, digits: int = 3) -
     return f"{short(e, as_percent=as_percent, digits=digits)}{interval} (n={e.n})"
 
 
-def format_report(report: EvalReport) -> str:
-    """The report as a plain-text table (what ``scripts/evaluate_reranker.py`` prints)."""
+def report_rows(report: EvalReport) -> list[tuple[str, str]]:
+    """The report's figures as (name, value) rows: the lines of :func:`format_report`, which the
+    dashboard shows as a table."""
     a = report.agreement
     window = f"{report.since or 'the start'} to {report.until or 'now'}"
     models = ", ".join(f"{m} ({n})" for m, n in report.models.items()) or "none"
@@ -66,9 +67,19 @@ def format_report(report: EvalReport) -> str:
         ("both-bad rate", format_estimate(report.habits.both_bad_rate, as_percent=True)),
         ("voter agreement (Krippendorff's alpha)", format_estimate(report.habits.voter_agreement)),
     ]
+    names = {"reranker": "reranker", "execution": "execution alone", "combined": "combined"}
+    for name, estimate in report.signals.items():
+        rows.append((f"accuracy, {names[name]}", format_estimate(estimate, as_percent=True)))
     for s in report.standings:
         rows.append((f"agent {s.agent}: win rate", format_estimate(s.win_rate, as_percent=True)))
         rows.append((f"agent {s.agent}: Bradley-Terry", format_estimate(s.strength, digits=0)))
+    return rows
+
+
+def format_report(report: EvalReport) -> str:
+    """The report as a plain-text table (what ``scripts/evaluate_reranker.py`` prints)."""
+    a = report.agreement
+    rows = report_rows(report)
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     if not a.enough_data:

@@ -30,6 +30,9 @@ class JudgedPair:
     model: str
     closed_at: str
     votes: dict[str, str] = field(default_factory=dict)
+    # How well each shown answer ran in the sandbox (0..1; None: execution was off).
+    exec_a: float | None = None
+    exec_b: float | None = None
 
     @cached_property
     def counts(self) -> tuple[int, int, int, int]:
@@ -62,6 +65,21 @@ class JudgedPair:
         return (self.score_diff > 0) if self.outcome == "A" else (self.score_diff < 0)
 
     @property
+    def execution_decides(self) -> bool:
+        return self.exec_a is not None and self.exec_b is not None and self.exec_a != self.exec_b
+
+    @property
+    def execution_right(self) -> bool:
+        """On a decisive pair execution decides: did the preferred answer run better?"""
+        assert self.exec_a is not None and self.exec_b is not None
+        return (self.exec_a > self.exec_b) if self.outcome == "A" else (self.exec_a < self.exec_b)
+
+    @property
+    def combined_right(self) -> bool:
+        """Execution where it decides, else the reranker."""
+        return self.execution_right if self.execution_decides else self.reranker_right
+
+    @property
     def weight(self) -> float:
         """Inverse of the probability this pair had of being shown."""
         return 1.0 / self.probability if self.probability > 0 else 0.0
@@ -74,6 +92,7 @@ def judged_pair(doc: Mapping[str, Any]) -> JudgedPair | None:
     if doc.get("status") != CLOSED or not pair or not votes:
         return None
     scores = doc.get("scores") or {}
+    ran = doc.get("execution_scores") or {}
     return JudgedPair(
         comparison_id=str(doc["comparison_id"]),
         agent_a=str(pair["a"]),
@@ -84,6 +103,8 @@ def judged_pair(doc: Mapping[str, Any]) -> JudgedPair | None:
         model=str((doc.get("models") or {}).get("reranker") or "unknown"),
         closed_at=str(doc.get("closed_at") or ""),
         votes={str(u): str(c) for u, c in votes.items() if c in CHOICES},
+        exec_a=float(ran[pair["a"]]) if pair["a"] in ran else None,
+        exec_b=float(ran[pair["b"]]) if pair["b"] in ran else None,
     )
 
 

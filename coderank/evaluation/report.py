@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from coderank.evaluation.metrics import Agreement, agreement
+from coderank.evaluation.metrics import Agreement, Estimate, agreement, wilson
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.preferences import AgentStanding, VotingHabits, standings, voting_habits
 from coderank.models import CLOSED
@@ -40,6 +40,8 @@ class EvalReport:
     kind: str = "evaluation"
     rescored_with: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Accuracy against the team's majority of each signal: reranker, execution, combined.
+    signals: dict[str, Estimate] = field(default_factory=dict)
 
     @property
     def doc_id(self) -> str:
@@ -94,7 +96,23 @@ def report_of(
         habits=voting_habits(pairs),
         kind=kind,
         rescored_with=rescored_with,
+        signals=signal_accuracy(pairs),
     )
+
+
+def signal_accuracy(pairs: Iterable[JudgedPair]) -> dict[str, Estimate]:
+    """On decisive pairs: the reranker's accuracy, execution's where it decides (one answer ran
+    better), and both combined (execution where it decides, else the reranker); empty when no
+    pair was run."""
+    decisive = [p for p in pairs if p.decisive]
+    if not any(p.exec_a is not None for p in decisive):
+        return {}
+    ran = [p for p in decisive if p.execution_decides]
+    return {
+        "reranker": wilson(sum(p.reranker_right for p in decisive), len(decisive)),
+        "execution": wilson(sum(p.execution_right for p in ran), len(ran)),
+        "combined": wilson(sum(p.combined_right for p in decisive), len(decisive)),
+    }
 
 
 def evaluate(

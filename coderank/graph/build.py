@@ -24,9 +24,9 @@ def build_graph(
     """Compile the comparison graph over ``checkpointer``.
 
     START -> ``begin`` (the comparison is recorded) fans out to the three agents; ``score`` waits
-    for all of them; a comparison with fewer than two answers ends there. Otherwise
-    ``choose_pair`` -> ``await_vote`` (``interrupt``) -> ``record_vote`` loops until voting
-    closes, then ``finalize``.
+    for all of them; a comparison with fewer than two answers ends there. Otherwise ``execute``
+    (each answer's code in the sandbox) -> ``choose_pair`` -> ``await_vote`` (``interrupt``) ->
+    ``record_vote`` loops until voting closes, then ``finalize``.
     """
     graph = StateGraph(ComparisonState)
     graph.add_node("begin", nodes.begin_node(services))
@@ -36,13 +36,15 @@ def build_graph(
         graph.add_edge("begin", name)
     graph.add_node("score", nodes.score_node(services))
     graph.add_edge(list(AGENTS), "score")
+    graph.add_node("execute", nodes.execute_node(services))
     graph.add_node("choose_pair", nodes.choose_pair_node(services))
     graph.add_node("await_vote", nodes.await_vote)
     graph.add_node("record_vote", nodes.record_vote_node(services))
     graph.add_node("finalize", nodes.finalize_node(services))
     graph.add_conditional_edges(
-        "score", lambda s: END if s.get("error") else "choose_pair", ["choose_pair", END]
+        "score", lambda s: END if s.get("error") else "execute", ["execute", END]
     )
+    graph.add_edge("execute", "choose_pair")
     graph.add_edge("choose_pair", "await_vote")
     graph.add_edge("await_vote", "record_vote")
     graph.add_conditional_edges(

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from langgraph.types import interrupt
 
+from coderank.execution import Executor, execution_dict
 from coderank.graph import votes as vote_logic
 from coderank.graph.state import ComparisonState, comparison_of
 from coderank.models import (
@@ -29,7 +30,15 @@ from coderank.models import (
 )
 from coderank.records import ResponseRecord, ScoreRecord, VoteRecord
 from coderank.reranker.base import Reranker
-from coderank.store import COMPARISONS, FEEDBACK, RERANKER_SCORES, RESPONSES, Store, doc_id
+from coderank.store import (
+    COMPARISONS,
+    EXECUTIONS,
+    FEEDBACK,
+    RERANKER_SCORES,
+    RESPONSES,
+    Store,
+    doc_id,
+)
 
 
 class Node(Protocol):
@@ -62,6 +71,7 @@ class GraphServices:
     # Voting closes by itself this long after it opens (0: only by hand or by quorum).
     vote_window_hours: float = 0.0
     model_name: str = ""
+    executor: Executor | None = None  # runs each answer's code in the sandbox (None: never)
     rng: random.Random = field(default_factory=random.Random)
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -148,6 +158,32 @@ def score_node(services: GraphServices) -> Node:
             ],
         )
         return {"scores": scores, "reranker_model": model_id}
+
+    return run
+
+
+def execute_node(services: GraphServices) -> Node:
+    """Run each answer's code in the sandbox against the problem's examples and store what it
+    showed, one ``executions`` document per answer (nothing when execution is off)."""
+
+    def run(state: ComparisonState) -> dict[str, Any]:
+        if services.executor is None:
+            return {}
+        codes = {a["agent"]: str(a.get("code") or "") for a in _ok_answers(state)}
+        found = services.executor.check(state["problem"], codes)
+        if found is None:
+            return {}
+        cid, at = state["comparison_id"], services.now()
+        results = {agent: execution_dict(e) for agent, e in found.items()}
+        services.store.upsert_many(
+            EXECUTIONS,
+            [
+                {"_id": doc_id(cid, agent), "comparison_id": cid, "agent": agent,
+                 "created_at": at, **result}
+                for agent, result in results.items()
+            ],
+        )  # fmt: skip
+        return {"executions": results}
 
     return run
 

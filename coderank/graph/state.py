@@ -36,6 +36,8 @@ class ComparisonState(TypedDict, total=False):
     # Each agent node appends its answer; the three run in one superstep.
     answers: Annotated[list[dict[str, Any]], operator.add]
     scores: dict[str, float]
+    # agent -> the stored execution (see coderank.execution), when execution is on
+    executions: dict[str, dict[str, Any]]
     reranker_model: str
     llm_model: str
     pair: dict[str, Any]
@@ -100,4 +102,8 @@ def comparison_of(values: Mapping[str, Any], *, updated_at: str | None = None) -
         closed_how=values.get("closed_how") or closed_how(closed_by, values.get("requester")),
         error=values.get("error"),
         updated_at=values.get("updated_at") or updated_at,
+        checks={a: str(e["summary"]) for a, e in (values.get("executions") or {}).items()},
+        execution_scores={
+            a: float(e["score"]) for a, e in (values.get("executions") or {}).items()
+        },
     )

@@ -11,7 +11,8 @@ RESPONSES = "responses"
 FEEDBACK = "feedback"
 RERANKER_SCORES = "reranker_scores"
 EVALUATION_RESULTS = "evaluation_results"
-COLLECTIONS = (COMPARISONS, RESPONSES, FEEDBACK, RERANKER_SCORES, EVALUATION_RESULTS)
+EXECUTIONS = "executions"
+COLLECTIONS = (COMPARISONS, RESPONSES, FEEDBACK, RERANKER_SCORES, EVALUATION_RESULTS, EXECUTIONS)
 
 # The fields each collection is queried by (a comparison's documents, a time window of votes,
 # the runs of one kind): every store indexes these, and only these.
@@ -22,6 +23,7 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     RESPONSES: ("comparison_id",),
     FEEDBACK: ("comparison_id", "created_at"),
     RERANKER_SCORES: ("comparison_id",),
+    EXECUTIONS: ("comparison_id",),
     EVALUATION_RESULTS: ("kind", "created_at"),
 }
 

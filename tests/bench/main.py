@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
 from tests.bench.evaluation import bench_evaluation
+from tests.bench.execution import bench_execution
 from tests.bench.finetune import bench_finetune
 from tests.bench.hosted import hosted_rows
 from tests.bench.model import bench_asks, bench_builds, bench_process_overhead
@@ -36,7 +37,7 @@ from tests.bench.table import Row, format_table, log
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 SECTIONS = (
-    "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "replicas"
+    "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "replicas", "execution"
 )  # fmt: skip
 
 
@@ -146,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "slack" in only:
             log("slack: acknowledgement and update latency through the Bolt app")
             rows += bench_slack(tmp)
+        if "execution" in only:
+            log("execution: the bwrap sandbox")
+            rows += bench_execution(tmp)
         if "replicas" in only:
             log("replicas: PostgreSQL vs SQLite votes; two bot replicas under load; failover")
             rows += bench_replicas(tmp, args.votes)

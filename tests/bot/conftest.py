@@ -79,7 +79,9 @@ class RunningBot:
         self.services.background.submit(lambda: None).result(timeout=timeout_s)  # FIFO, one worker
         return len(runs)
 
-    def vote_message(self, channel: str = "C0GENERAL") -> tuple[str, str, dict[str, Any]]:
+    def vote_message(
+        self, channel: str = "C0GENERAL", *, timeout_s: float = 20
+    ) -> tuple[str, str, dict[str, Any]]:
         """Wait for the first message in ``channel`` to become a vote message; returns
         (comparison_id, ts, message)."""
 
@@ -89,7 +91,7 @@ class RunningBot:
                     return ts, message
             return None
 
-        ts, message = self.slack.wait_for(ready)
+        ts, message = self.slack.wait_for(ready, timeout_s=timeout_s)
         actions = next(b for b in message["blocks"] if b.get("block_id") == "coderank_votes")
         return actions["elements"][0]["value"], ts, message
 

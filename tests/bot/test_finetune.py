@@ -122,7 +122,7 @@ def test_votes_in_slack_fine_tune_and_promote_a_better_reranker(
         for i, pair in enumerate(first):
             channel = f"C{i:04d}"
             bot.send.command(pair.query, channel=channel)
-            cid, ts, _ = bot.vote_message(channel)
+            cid, ts, _ = bot.vote_message(channel, timeout_s=90)  # the real reranker scores
             shown = comparisons.get(cid).pair
             assert shown is not None
             action = {shown.a: ids.VOTE_A, shown.b: ids.VOTE_B}.get(
@@ -159,7 +159,7 @@ def test_votes_in_slack_fine_tune_and_promote_a_better_reranker(
 
         # The next comparison is scored by the promoted model, without restarting the bot.
         bot.send.command(first[0].query, channel="C9999", trigger_id="next.trigger")
-        cid, _, _ = bot.vote_message("C9999")
+        cid, _, _ = bot.vote_message("C9999", timeout_s=90)
         scores = list(bot.core.store.find(RERANKER_SCORES, {"comparison_id": cid}))
         assert {s["model_id"] for s in scores} == {str(Path(model).resolve())}
     finally:

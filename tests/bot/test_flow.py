@@ -8,13 +8,21 @@ from bot import ids
 from coderank.store import FEEDBACK, RESPONSES
 from tests.bot.conftest import RunningBot
 
+RICH_TEXT_LINES = ("rich_text_section", "rich_text_preformatted", "rich_text_quote")
+
 
 def text_of(message: dict[str, Any]) -> str:
-    """Every text in a message's blocks, joined."""
+    """Every text in a message's blocks, joined. A rich text line is one text (its styled runs
+    joined), and its preformatted code is fenced as ``` so a test sees code as code."""
     parts: list[str] = [message.get("text") or ""]
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
+            if node.get("type") in RICH_TEXT_LINES:
+                line = "".join(str(e.get("text") or "") for e in node.get("elements") or [])
+                fenced = node["type"] == "rich_text_preformatted"
+                parts.append(f"```\n{line}\n```" if fenced else line)
+                return
             for key, value in node.items():
                 if key == "text" and isinstance(value, str):
                     parts.append(value)
@@ -47,6 +55,10 @@ def test_command_to_closed_vote(bot: RunningBot) -> None:
     assert "generating 3 answers" in text_of(first_post).lower()
     shown = text_of(message)
     assert "Answer A" in shown and "Answer B" in shown and "```" in shown
+    answers = [b for b in message["blocks"] if b["type"] == "rich_text"]
+    assert {b["block_id"] for b in answers} == {ids.BLOCK_ANSWER_A, ids.BLOCK_ANSWER_B}
+    code = [e for b in answers for e in b["elements"] if e["type"] == "rich_text_preformatted"]
+    assert code and all(e["language"] == "python" for e in code)  # highlighted as Python
     assert "No votes yet" in shown
     for label in ("Concise Fixer", "Explainer", "Optimizer"):
         assert label not in shown  # blind until voting closes

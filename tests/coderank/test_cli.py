@@ -72,6 +72,7 @@ def test_stats_lists_every_collection(tmp_path: Path) -> None:
         "feedback": 0,
         "reranker_scores": 0,
         "evaluation_results": 0,
+        "executions": 0,
     }
 
 

@@ -28,7 +28,9 @@ def test_a_replica_killed_mid_generation_is_taken_over_by_the_other(cluster: Clu
     first, second = cluster.replicas
     for n, sender in enumerate(cluster.senders):  # both have scored once: the reranker is loaded
         sender.command(f"Warm up {n}", channel=f"C0WARM{n}")
-    warm = cluster.slack.wait_for(lambda: len(v := vote_messages(cluster.slack)) == 2 and v)
+    warm = cluster.slack.wait_for(
+        lambda: len(v := vote_messages(cluster.slack)) == 2 and v, timeout_s=120
+    )  # each replica loads its reranker on its first comparison
     cluster.chat.delay_s = 30.0  # the agents are still answering when replica 1 dies
     acked = cluster.senders[0].command("Write h", channel="C0KILL")
     assert acked.status == 200
@@ -127,7 +129,9 @@ def test_a_fine_tune_asked_of_both_replicas_runs_once_and_both_use_its_model(
     # The next comparison on each replica is scored by the promoted model, with no restart.
     for n, sender in enumerate(cluster.senders):
         sender.command(f"Write k{n}", channel=f"C0NEXT{n}")
-    shown = cluster.slack.wait_for(lambda: len(v := vote_messages(cluster.slack)) == 2 and v)
+    shown = cluster.slack.wait_for(
+        lambda: len(v := vote_messages(cluster.slack)) == 2 and v, timeout_s=120
+    )
     for cid in shown:
         scores = [d for d in stored(cluster, RERANKER_SCORES) if d["comparison_id"] == cid]
         assert scores and {s["model_id"] for s in scores} == {model}

@@ -27,7 +27,14 @@ from coderank.errors import (
 )
 from coderank.graph.checkpoint import sqlite_path
 from coderank.services import Services, build_services
-from coderank.store import COLLECTIONS, COMPARISONS, FEEDBACK, RERANKER_SCORES, RESPONSES
+from coderank.store import (
+    COLLECTIONS,
+    COMPARISONS,
+    EXECUTIONS,
+    FEEDBACK,
+    RERANKER_SCORES,
+    RESPONSES,
+)
 from coderank.store.sqlite import SQLiteStore
 from tests.conftest import ROOT, make_env, make_settings
 from tests.fakes import LengthReranker, fake_agents
@@ -45,7 +52,7 @@ def test_start_stops_at_the_vote_with_everything_stored(services: Services) -> N
     cid = comparison.comparison_id
     assert steps[0] == "begin"
     assert sorted(steps[1:4]) == ["concise_fixer", "explainer", "optimizer"]
-    assert steps[4:] == ["score", "choose_pair"]
+    assert steps[4:] == ["score", "execute", "choose_pair"]
     snapshot = services.comparisons.graph.get_state({"configurable": {"thread_id": cid}})
     assert snapshot.next == ("await_vote",)
     pair = comparison.pair
@@ -58,6 +65,9 @@ def test_start_stops_at_the_vote_with_everything_stored(services: Services) -> N
     scores = list(services.store.find(RERANKER_SCORES, {"comparison_id": cid}))
     assert len(scores) == 3 and {s["model_id"] for s in scores} == {"fake-length-reranker"}
     assert services.store.count(FEEDBACK) == 0
+    runs = list(services.store.find(EXECUTIONS, {"comparison_id": cid}))  # bwrap, for real
+    assert {r["agent"] for r in runs} == set(comparison.scores)
+    assert all(r["parsed"] and r["ran"] and r["sandbox"] for r in runs), runs
 
 
 def test_starting_an_existing_comparison_again_runs_nothing(services: Services) -> None:

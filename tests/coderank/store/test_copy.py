@@ -14,6 +14,7 @@ from coderank.store import (
     COLLECTIONS,
     COMPARISONS,
     EVALUATION_RESULTS,
+    EXECUTIONS,
     FEEDBACK,
     RERANKER_SCORES,
     RESPONSES,
@@ -58,6 +59,7 @@ def seed(path: Path) -> dict[str, int]:
         FEEDBACK: 230,
         RERANKER_SCORES: 150,
         EVALUATION_RESULTS: 3,
+        EXECUTIONS: 150,
     }
     for name, n in sizes.items():
         store.upsert_many(
@@ -76,7 +78,7 @@ def test_copy_to_astra_and_back_is_idempotent_and_counts_match(
         assert out.returncode == 0, out.stderr
         for name, n in sizes.items():
             assert f"{name}: copied {n}; sqlite {n}, astra {n} (match)" in out.stdout
-        assert "sqlite -> astra" in out.stderr and "583/583" in out.stderr  # the progress bar
+        assert "sqlite -> astra" in out.stderr and "733/733" in out.stderr  # the progress bar
     for name, n in sizes.items():
         assert len(data_api.documents("default_keyspace", name)) == n
     back = run(

@@ -1,0 +1,185 @@
+"""What is checked of an answer, and how: the checks are pure (tests from the problem text, the
+harness program, reading its report); running them is :mod:`coderank.execution.sandbox`'s.
+
+For each answer: does its code parse, does it run (definitions and top-level code) without an
+exception, and does it pass each test: the problem's own examples (doctest ``>>>`` lines with
+their expected output, ``assert`` lines) and any tests given (e.g. the Tester agent's). One
+sandbox run per answer; each test has its own alarm, so one endless test fails alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from coderank.execution.sandbox import SANDBOX_VERSION, RunResult, Sandbox
+
+TEST_SECONDS = 2
+NO_CODE = "no Python code block"
+MAX_TESTS = 20
+
+_DOCTEST = re.compile(r"^\s*>>> (?P<source>.+)\n(?P<want>(?!\s*(?:>>>|assert\s)).*)", re.MULTILINE)
+_ASSERT = re.compile(r"^\s*(assert\s.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One test: Python source that raises (usually ``AssertionError``) when it fails."""
+
+    source: str
+    origin: str  # "example" (from the problem) or "tester"
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What running one answer showed."""
+
+    parsed: bool
+    ran: bool
+    passed: int
+    total: int
+    error: str | None  # the first error: its type and one line
+    seconds: float
+    stopped: str | None = None  # timeout, cpu limit, output, a signal
+    failures: list[str] = field(default_factory=list)  # the first error of each failed test
+    sandbox: str = SANDBOX_VERSION
+
+    @property
+    def score(self) -> float:
+        """How well it ran, from 0 to 1: 0 does not parse, 0.1 parses but does not run, then
+        0.2 + 0.8 x the share of checks passed (0.6 when there are none to pass)."""
+        if not self.parsed:
+            return 0.0
+        if not self.ran:
+            return 0.1
+        return 0.2 + 0.8 * (self.passed / self.total if self.total else 0.5)
+
+    @property
+    def summary(self) -> str:
+        """One short line for a reveal: ``5/6 checks passed`` or the first error."""
+        if not self.parsed:
+            return self.error if self.error == NO_CODE else f"does not parse: {self.error}"
+        if not self.ran:
+            return self.error or f"stopped: {self.stopped}"
+        if self.total == 0:
+            return "runs; no checks"
+        if self.passed == 0 and self.failures:  # say why: e.g. a function that does not exist
+            return self.failures[0]
+        return f"{self.passed}/{self.total} checks passed"
+
+
+def examples(problem: str) -> list[Check]:
+    """The problem's own checkable examples: ``>>> call`` followed by its expected output, and
+    ``assert`` lines (in or out of a code block)."""
+    checks = []
+    for match in _DOCTEST.finditer(problem):
+        source, want = match["source"].strip(), match["want"].strip()
+        if want:
+            # As doctest does: the value's repr is the expected output.
+            checks.append(Check(f"assert repr({source}) == {want!r}, repr({source})", "example"))
+        else:
+            checks.append(Check(source, "example"))
+    checks += [Check(m.group(1), "example") for m in _ASSERT.finditer(problem)]
+    return checks[:MAX_TESTS]
+
+
+def harness(code: str, checks: list[Check], marker: str) -> str:
+    """The program run in the sandbox: it prints one report line starting with ``marker``."""
+    tests = [c.source for c in checks]
+    return f"""
+import contextlib, io, json, signal, sys
+CODE = {code!r}
+TESTS = {tests!r}
+MARKER = {marker!r}
+
+def first_error(exc):
+    text = str(exc).strip().splitlines()
+    return type(exc).__name__ + (": " + text[0][:200] if text else "")
+
+def late(signum, frame):
+    raise TimeoutError("took more than {TEST_SECONDS} s")
+
+report = {{"parsed": False, "ran": False, "error": None, "results": []}}
+real_stdout = sys.stdout
+try:
+    compiled = compile(CODE, "<answer>", "exec")
+    report["parsed"] = True
+except (SyntaxError, ValueError) as exc:
+    report["error"] = first_error(exc)
+if report["parsed"]:
+    namespace = {{"__name__": "__main__"}}
+    signal.signal(signal.SIGALRM, late)
+    try:
+        signal.alarm({TEST_SECONDS})
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compiled, namespace)
+        signal.alarm(0)
+        report["ran"] = True
+    except BaseException as exc:
+        signal.alarm(0)
+        report["error"] = first_error(exc)
+    if report["ran"]:
+        for test in TESTS:
+            try:
+                signal.alarm({TEST_SECONDS})
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(test, "<test>", "exec"), dict(namespace))
+                signal.alarm(0)
+                report["results"].append(None)
+            except BaseException as exc:
+                signal.alarm(0)
+                report["results"].append(first_error(exc))
+real_stdout.write("\\n" + MARKER + json.dumps(report) + "\\n")
+real_stdout.flush()
+"""
+
+
+def check_answer(sandbox: Sandbox, code: str, checks: list[Check]) -> Execution:
+    """Run ``code`` and ``checks`` in ``sandbox``."""
+    marker = f"@@coderank-{secrets.token_hex(8)}@@"
+    # Every test may use its whole alarm: the run's CPU and wall limits leave room for all.
+    cpu_s = min(120, 2 + TEST_SECONDS * (len(checks) + 1))
+    limits = replace(sandbox.limits, cpu_s=cpu_s, wall_s=cpu_s + 5.0)
+    result = replace(sandbox, limits=limits).run(harness(code, checks, marker))
+    return read_report(result, marker, len(checks))
+
+
+def read_report(result: RunResult, marker: str, total: int) -> Execution:
+    """The :class:`Execution` from a run's output (the last report line counts)."""
+    report: dict[str, Any] | None = None
+    for line in result.stdout.splitlines():
+        if line.startswith(marker):
+            try:
+                report = json.loads(line[len(marker) :])
+            except ValueError:
+                report = None
+    if report is None:  # stopped before it could report: timeout, CPU, memory, output, a kill
+        why = result.stopped or _last_line(result.stderr) or f"exit code {result.exit_code}"
+        return Execution(
+            parsed=True,
+            ran=False,
+            passed=0,
+            total=total,
+            error=f"stopped: {why}",
+            seconds=result.seconds,
+            stopped=result.stopped,
+        )
+    failures = [str(r) for r in report["results"] if r is not None]
+    return Execution(
+        parsed=bool(report["parsed"]),
+        ran=bool(report["ran"]),
+        passed=sum(r is None for r in report["results"]),
+        total=total,
+        error=report["error"] or (failures[0] if failures else None),
+        seconds=result.seconds,
+        stopped=result.stopped,
+        failures=failures,
+    )
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""

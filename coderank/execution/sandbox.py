@@ -1,0 +1,212 @@
+"""Run untrusted Python inside bubblewrap (``bwrap``): the only module that starts it.
+
+Every namespace is unshared (no network, not even loopback; its own PIDs), the filesystem is a
+read-only ``/usr`` (the system Python and its standard library), an empty private ``/tmp``,
+``/proc`` and ``/dev``; the environment is empty, for the sandboxed program *and* for ``bwrap``
+itself (it is PID 1 in the sandbox, and its ``/proc/1/environ`` would otherwise show the bot's
+tokens). Limits: CPU seconds, address space, processes (run as ``nobody`` when started by root,
+so the process limit is that user's alone), file size, no core dumps; a wall-clock timeout; at
+most ``output_bytes`` of output are kept, and a program writing more is stopped.
+
+Code is never run without the sandbox: :func:`probe` says whether it can start here, and the
+callers switch execution off (and say so) when it cannot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO, cast
+
+NOBODY = 65534
+SANDBOX_VERSION = "bwrap-1"  # stored with each result: bump when the sandbox or limits change
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_s: int = 5
+    memory_mb: int = 512
+    processes: int = 32
+    file_mb: int = 8
+    wall_s: float = 10.0
+    output_bytes: int = 64_000
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a sandboxed run did. ``stopped`` says why it was stopped, if it was: ``timeout``,
+    ``output`` (too much of it) or ``signal SIGKILL`` (e.g. the CPU limit) and the like."""
+
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.stopped is None
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """``bwrap`` over the system Python (``python``: a path under ``/usr``)."""
+
+    python: str = "/usr/bin/python3"
+    bwrap: str = "bwrap"
+    limits: Limits = Limits()
+
+    def command(self) -> list[str]:
+        limits = self.limits
+        prlimit = [
+            "prlimit",
+            f"--cpu={limits.cpu_s}",
+            f"--as={limits.memory_mb * 1024 * 1024}",
+            f"--nproc={limits.processes}",
+            f"--fsize={limits.file_mb * 1024 * 1024}",
+            "--core=0",
+            "--",
+        ]
+        bwrap = [
+            self.bwrap,
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--setenv", "PATH", "/usr/bin",
+            "--setenv", "HOME", "/tmp",
+            "--setenv", "LANG", "C.UTF-8",
+            "--ro-bind", "/usr", "/usr",
+            "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/lib64", "/lib64",
+            "--symlink", "usr/bin", "/bin",
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--tmpfs", "/tmp",
+            "--chdir", "/tmp",
+            "--",
+            self.python, "-I", "-X", "utf8", "-",
+        ]  # fmt: skip
+        return prlimit + bwrap
+
+    def run(self, program: str) -> RunResult:
+        """Run ``program`` (Python source, sent on stdin) in the sandbox."""
+        started = time.monotonic()
+        as_root = os.geteuid() == 0
+        process = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={},  # bwrap is PID 1 inside: its own environment must hold nothing either
+            start_new_session=True,
+            user=NOBODY if as_root else None,
+            group=NOBODY if as_root else None,
+            extra_groups=[] if as_root else None,
+            cwd="/",
+        )
+        overflow = threading.Event()
+        out = _Capped(process.stdout, self.limits.output_bytes, overflow)
+        err = _Capped(process.stderr, self.limits.output_bytes, overflow)
+        stopped: str | None = None
+        try:
+            assert process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write(program.encode())
+                process.stdin.close()
+            deadline = started + self.limits.wall_s
+            while process.poll() is None:
+                if overflow.is_set():
+                    stopped = "output"
+                    break
+                if time.monotonic() > deadline:
+                    stopped = "timeout"
+                    break
+                time.sleep(0.01)
+        finally:
+            if process.poll() is None:
+                _kill(process)
+            process.wait()
+            out.join()
+            err.join()
+        code = process.returncode
+        seconds = time.monotonic() - started
+        if stopped is None and code is not None:
+            stopped = _signalled(code if code < 0 else code - 128 if code > 128 else 0)
+            cpu_signal = stopped and ("KILL" in stopped or "XCPU" in stopped)
+            if cpu_signal and seconds >= self.limits.cpu_s * 0.8:
+                stopped = "cpu limit"
+        return RunResult(
+            exit_code=None if stopped else code,
+            stdout=out.text(),
+            stderr=err.text(),
+            seconds=seconds,
+            stopped=stopped,
+        )
+
+
+def _signalled(number: int) -> str | None:
+    """``signal SIGKILL`` for a run ended by a signal (bwrap reports 128 + its number)."""
+    number = abs(number)
+    if number == 0:
+        return None
+    try:
+        return f"signal {signal.Signals(number).name}"
+    except ValueError:
+        return f"signal {number}"
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class _Capped(threading.Thread):
+    """Reads a pipe to its end, keeping the first ``limit`` bytes; sets ``overflow`` past it."""
+
+    def __init__(self, pipe: IO[bytes] | None, limit: int, overflow: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.pipe, self.limit, self.overflow = pipe, limit, overflow
+        self.kept = bytearray()
+        self.start()
+
+    def run(self) -> None:
+        if self.pipe is None:
+            return
+        total = 0
+        pipe = cast("io.BufferedReader", self.pipe)
+        while chunk := pipe.read1(65536):
+            total += len(chunk)
+            room = self.limit - len(self.kept)
+            if room > 0:
+                self.kept += chunk[:room]
+            if total > self.limit:
+                self.overflow.set()
+
+    def text(self) -> str:
+        return self.kept.decode(errors="replace")
+
+
+def probe(sandbox: Sandbox) -> str | None:
+    """None if ``sandbox`` can run code here, else why not (one line)."""
+    if shutil.which(sandbox.bwrap) is None:
+        return f"{sandbox.bwrap} is not installed (Debian package bubblewrap)"
+    if shutil.which("prlimit") is None:
+        return "prlimit is not installed (Debian package util-linux)"
+    if not os.path.isfile(sandbox.python) or not sandbox.python.startswith("/usr/"):
+        return f"{sandbox.python} is not a Python under /usr (Debian package python3)"
+    try:
+        result = sandbox.run("print(6 * 7)")
+    except OSError as exc:
+        return f"{sandbox.bwrap} cannot start: {exc}"
+    if not result.ok or result.stdout.strip() != "42":
+        detail = (result.stderr.strip().splitlines() or [result.stopped or "no output"])[-1]
+        return f"{sandbox.bwrap} cannot create its namespaces here: {detail}"
+    return None

@@ -1,0 +1,34 @@
+"""What every page of one dashboard process shares: the settings, the services (store, graph,
+``Comparisons``) and the generations asked from the page. Built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coderank.config import Settings
+from coderank.services import Services, build_services
+from dashboard.asking import Asks
+from dashboard.config import DashboardSettings
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    dashboard: DashboardSettings
+    services: Services
+    asks: Asks
+
+    def is_admin(self, voter: str | None) -> bool:
+        """Admins (CODERANK_ADMINS) see who voted what and may close any vote."""
+        return voter is not None and voter in self.dashboard.admins
+
+
+def build_context(settings: Settings, dashboard: DashboardSettings) -> Context:
+    """Settings -> services -> the page's generations. Loads no model: the agents and the
+    reranker load at the first problem asked here.
+
+    Raises:
+        CoderankError: a store that cannot be opened.
+    """
+    services = build_services(settings)
+    return Context(settings, dashboard, services, Asks(services))

@@ -1,0 +1,64 @@
+"""The sandbox: start-up per run, answers x checks per second, and what execution adds to a
+comparison (scripted agents, so the time is the sandbox's)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from tests.bench.table import Row, log, percentile
+
+GOOD = "def is_prime(n):\n    return n > 1 and all(n % d for d in range(2, int(n ** 0.5) + 1))\n"
+PROBLEM = "Write is_prime(n).\n" + "".join(
+    f">>> is_prime({n})\n{n in (2, 3, 5, 7, 11, 13)}\n" for n in range(1, 15)
+)
+
+
+def bench_execution(tmp: Path, runs: int = 30) -> list[Row]:
+    from coderank.config import from_env
+    from coderank.execution.checks import check_answer, examples
+    from coderank.execution.sandbox import Sandbox
+    from coderank.services import build_services
+    from tests.fakes import LengthReranker, fake_agents
+
+    sandbox = Sandbox()
+    starts = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        assert sandbox.run("pass").ok
+        starts.append(time.perf_counter() - started)
+    checks = examples(PROBLEM)
+    started = time.perf_counter()
+    for _ in range(10):
+        result = check_answer(sandbox, GOOD, checks)
+        assert result.passed == len(checks), result
+    per_second = 10 * len(checks) / (time.perf_counter() - started)
+    log(f"  sandbox start p50 {percentile(starts, 50) * 1000:.0f} ms; {per_second:.0f} checks/s")
+
+    def asks(execution: str) -> float:
+        settings = from_env(
+            {"DATA_DIR": str(tmp / f"exec-{execution}"), "EXECUTION": execution}, env_file=None
+        )
+        services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())
+        try:
+            times = []
+            for i in range(10):
+                started = time.perf_counter()
+                services.comparisons.start(PROBLEM + f"# {i}", requester="b", source="bench")
+                times.append(time.perf_counter() - started)
+            return statistics.median(times)
+        finally:
+            services.close()
+
+    off, on = asks("off"), asks("auto")
+    return [
+        Row("sandbox start-up per run p50", f"{percentile(starts, 50) * 1000:.0f}", "ms",
+            f"{runs} runs of `pass` in bwrap (all namespaces, limits, Debian's python3 -I)"),
+        Row("sandbox start-up per run p99", f"{percentile(starts, 99) * 1000:.0f}", "ms", "same"),
+        Row("checks per second", f"{per_second:.0f}", "checks/s",
+            f"one answer x {len(checks)} doctest examples per run, 10 runs"),
+        Row("execution added to one comparison", f"{(on - off) * 1000:.0f}", "ms",
+            f"median of 10 starts with scripted agents: {off * 1000:.0f} ms off, "
+            f"{on * 1000:.0f} ms with the 3 answers run side by side"),
+    ]  # fmt: skip
