@@ -92,3 +92,23 @@ def postgres_server() -> Iterator[Any]:
 def database_url(postgres_server: Any) -> str:
     """A fresh, empty database on the session's cluster, as a ``DATABASE_URL``."""
     return postgres_server.fresh_database()
+
+
+@pytest.fixture
+def slack() -> Iterator[Any]:
+    """The Slack Web API test server (``tests/slack_server.py``)."""
+    from tests.slack_server import SlackApiServer
+
+    server = SlackApiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def astra() -> Iterator[Any]:
+    """The Astra Data API test server (``tests/data_api_server.py``)."""
+    from tests.data_api_server import DataApiServer
+
+    server = DataApiServer().start()
+    yield server
+    server.stop()

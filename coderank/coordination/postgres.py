@@ -304,24 +304,20 @@ class SharedPending:
     def all(self) -> list[GenerationRequest]:
         """Take the rows that are this replica's (from before a restart) or whose owner's lease
         ran out, oldest first, and return them."""
-        with self._db.connection() as conn, conn.transaction():
-            rows = conn.execute(
-                "UPDATE coderank_pending SET owner = %s, lease_until = "
-                f"{_NOW} + %s WHERE comparison_id IN (SELECT comparison_id FROM coderank_pending "
-                f"WHERE owner = %s OR lease_until < {_NOW} ORDER BY at FOR UPDATE SKIP LOCKED) "
-                "RETURNING request, at",
-                (self.owner, self.lease_s, self.owner),
-            ).fetchall()
-        ordered = sorted(rows, key=lambda r: float(r["at"]))
-        return [GenerationRequest.from_dict(r["request"]) for r in ordered]
+        return self._take("owner = %s OR")
 
     def orphans(self) -> list[GenerationRequest]:
         """Take the rows of replicas whose lease ran out (not this replica's own)."""
+        return self._take("owner <> %s AND")
+
+    def _take(self, whose: str) -> list[GenerationRequest]:
+        """Lease to this replica the rows matching ``whose`` (with this owner) and the lease
+        test, skipping rows another replica is taking at the same moment; oldest first."""
         with self._db.connection() as conn, conn.transaction():
             rows = conn.execute(
                 "UPDATE coderank_pending SET owner = %s, lease_until = "
                 f"{_NOW} + %s WHERE comparison_id IN (SELECT comparison_id FROM coderank_pending "
-                f"WHERE owner <> %s AND lease_until < {_NOW} ORDER BY at FOR UPDATE SKIP LOCKED) "
+                f"WHERE {whose} lease_until < {_NOW} ORDER BY at FOR UPDATE SKIP LOCKED) "
                 "RETURNING request, at",
                 (self.owner, self.lease_s, self.owner),
             ).fetchall()

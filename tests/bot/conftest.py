@@ -160,13 +160,6 @@ def start_bot(
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackApiServer]:
-    server = SlackApiServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def bot(tmp_path: Path, slack: SlackApiServer, store_env: dict[str, str]) -> Iterator[RunningBot]:
     """The bot on each store (SQLite, and Astra over the Data API test server)."""
     running = start_bot(tmp_path, slack, env=store_env)

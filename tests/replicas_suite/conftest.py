@@ -14,20 +14,6 @@ from tests.slack_server import SlackApiServer
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackApiServer]:
-    server = SlackApiServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def astra() -> Iterator[DataApiServer]:
-    server = DataApiServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def chat() -> Iterator[ChatServer]:
     server = ChatServer(delay_s=0.2).start()
     yield server

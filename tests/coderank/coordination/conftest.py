@@ -39,13 +39,6 @@ def admin(database_url: str) -> Iterator[Admin]:
 
 
 @pytest.fixture
-def astra() -> Iterator[DataApiServer]:
-    server = DataApiServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def store(astra: DataApiServer) -> Iterator[Store]:
     """The Astra store over the Data API test server: what replicas on several machines share."""
     opened = open_store(
