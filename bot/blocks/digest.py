@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.text import SECTION_LIMIT, cut, escape
 from coderank.agents.prompts import LABELS
-from coderank.evaluation.formatting import format_estimate, short, too_few_pairs
+from coderank.evaluation.formatting import format_estimate, short, signals_text, too_few_pairs
 from coderank.evaluation.metrics import Estimate
 from coderank.evaluation.report import EvalReport
 from coderank.evaluation.weekly import Digest, direction
@@ -66,6 +66,8 @@ def _agreement_text(this: EvalReport, last: EvalReport) -> str:
         f"{format_estimate(a.accuracy_weighted, as_percent=True)}, "
         f"Kendall's tau-b {format_estimate(a.kendall_tau_weighted)}",
     ]
+    if signals := signals_text(this):
+        lines.append(f"*By signal:* {signals}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from coderank.agents.prompts import LABELS
-from coderank.evaluation.formatting import format_estimate, too_few_pairs
+from coderank.evaluation.formatting import format_estimate, signals_text, too_few_pairs
 from coderank.evaluation.report import EvalReport
 
 
@@ -22,6 +22,8 @@ def stats_message(report: EvalReport, counts: dict[str, int]) -> tuple[str, list
         f"*Spearman's rho:* {format_estimate(a.spearman_rho)}",
         f"*Model used:* {models}",
     ]
+    if signals := signals_text(report):
+        lines.append(f"*Against the team, by signal:* {signals}")
     if report.standings:
         ranked = sorted(
             report.standings, key=lambda s: s.strength.value or float("-inf"), reverse=True

@@ -40,6 +40,17 @@ def format_estimate(e: Estimate, *, as_percent: bool = False, digits: int = 3) -
     return f"{short(e, as_percent=as_percent, digits=digits)}{interval} (n={e.n})"
 
 
+SIGNAL_NAMES = {"reranker": "reranker", "execution": "execution alone", "combined": "combined"}
+
+
+def signals_text(report: EvalReport) -> str:
+    """The three signals' accuracy side by side, one line ("" when nothing was run)."""
+    return " · ".join(
+        f"{SIGNAL_NAMES[name]} {format_estimate(e, as_percent=True)}"
+        for name, e in report.signals.items()
+    )
+
+
 def report_rows(report: EvalReport) -> list[tuple[str, str]]:
     """The report's figures as (name, value) rows: the lines of :func:`format_report`, which the
     dashboard shows as a table."""
@@ -67,9 +78,8 @@ def report_rows(report: EvalReport) -> list[tuple[str, str]]:
         ("both-bad rate", format_estimate(report.habits.both_bad_rate, as_percent=True)),
         ("voter agreement (Krippendorff's alpha)", format_estimate(report.habits.voter_agreement)),
     ]
-    names = {"reranker": "reranker", "execution": "execution alone", "combined": "combined"}
     for name, estimate in report.signals.items():
-        rows.append((f"accuracy, {names[name]}", format_estimate(estimate, as_percent=True)))
+        rows.append((f"accuracy, {SIGNAL_NAMES[name]}", format_estimate(estimate, as_percent=True)))
     for s in report.standings:
         rows.append((f"agent {s.agent}: win rate", format_estimate(s.win_rate, as_percent=True)))
         rows.append((f"agent {s.agent}: Bradley-Terry", format_estimate(s.strength, digits=0)))

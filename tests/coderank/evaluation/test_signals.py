@@ -3,6 +3,8 @@ the team's majority on closed comparisons."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from coderank.evaluation.formatting import format_report
 from coderank.evaluation.report import evaluate
 from tests.comparison_docs import comparison_doc
@@ -42,3 +44,19 @@ def test_without_execution_there_is_no_execution_figure() -> None:
     report = evaluate([comparison_doc("c1", votes={"u": "A"})])
     assert report.signals == {}
     assert "execution alone" not in format_report(report)
+
+
+def test_stats_and_the_digest_show_the_signals_side_by_side() -> None:
+    from bot.blocks.digest import digest_message
+    from bot.blocks.stats import stats_message
+    from coderank.evaluation.weekly import build_digest
+
+    docs = [
+        comparison_doc("c1", votes={"u": "A"}, score_a=0.9, score_b=0.1,
+                       execution_scores={A: 0.1, B: 1.0}, closed_at="2026-11-24T10:00:00+00:00"),
+    ]  # fmt: skip
+    _, blocks = stats_message(evaluate(docs), {})
+    line = "*Against the team, by signal:* reranker 100.0% [20.7, 100.0] (n=1) · "
+    assert line + "execution alone 0.0% [0.0, 79.3] (n=1) · combined 0.0%" in str(blocks)
+    _, blocks = digest_message(build_digest(docs, now=datetime(2026, 11, 30, 9, tzinfo=UTC)))
+    assert "execution alone 0.0%" in str(blocks)
