@@ -106,7 +106,9 @@ def test_ask_with_a_vote_end_to_end(tmp_path: Path, store_env: dict[str, str]) -
         "feedback": 1,
         "reranker_scores": 3,
         "evaluation_results": 0,
+        "executions": 3,  # each answer run in the sandbox
     }
+    assert "ran 3 answers in the sandbox" in out.stderr
 
 
 @pytest.mark.slow
