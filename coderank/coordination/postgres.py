@@ -15,7 +15,6 @@ import json
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -26,6 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from coderank.coordination.base import Holder
 from coderank.errors import CheckpointMovedError, CoordinationError
+from coderank.graph.checkpoint import ProcessLocks
 from coderank.models import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -213,19 +213,11 @@ class AdvisoryLocks:
 
     def __init__(self, db: Postgres) -> None:
         self._db = db
-        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._guard = threading.Lock()
+        self._in_process = ProcessLocks()
 
     @contextlib.contextmanager
     def hold(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = threading.Lock()
-                self._locks[key] = lock
-        with lock:
+        with self._in_process.of(key):
             try:
                 with self._db.lock_pool.connection() as conn:
                     conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))

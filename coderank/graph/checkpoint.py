@@ -65,15 +65,31 @@ def _postgres_checkpointer(url: str) -> BaseCheckpointSaver[str]:
     return checkpointer
 
 
+class ProcessLocks:
+    """One ``threading.Lock`` per key within this process, dropped once nobody holds it."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._guard = threading.Lock()
+
+    def of(self, key: str) -> threading.Lock:
+        """The lock of ``key`` (keep a reference while it is held)."""
+        with self._guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[key] = lock
+            return lock
+
+
 class ThreadLocks:
     """One lock per comparison: a ``threading.Lock`` within the process and, when a lock file is
     given, a POSIX byte-range lock on it across processes on this machine."""
 
     def __init__(self, lock_file: Path | None = None) -> None:
-        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._guard = threading.Lock()
+        self._in_process = ProcessLocks()
         self._fd: int | None = None
         if lock_file is not None:
             lock_file.parent.mkdir(parents=True, exist_ok=True)
@@ -81,12 +97,7 @@ class ThreadLocks:
 
     @contextlib.contextmanager
     def hold(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = threading.Lock()
-                self._locks[key] = lock
-        with lock:
+        with self._in_process.of(key):
             if self._fd is None:
                 yield
                 return
