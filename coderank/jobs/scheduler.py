@@ -33,7 +33,18 @@ from apscheduler.events import (
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, insert, or_, update
+from sqlalchemy import (
+    Column,
+    Float,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -49,6 +60,9 @@ CLOSE_DUE_EVERY_S = 30
 # in a job store, so the task stays (it closes that comparison).
 CLOSE_TASK = "close"
 LEASE_NAME = "coderank-jobs"
+# Replicas starting together would race on CREATE TABLE (PostgreSQL's catalogue refuses the
+# second one even with IF NOT EXISTS checks), so tables are created under this advisory lock.
+SETUP_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('coderank-jobs-setup', 0))"
 
 # The tasks of the running process by name. A persisted job keeps only a reference to
 # :func:`run_task` and the task's name and arguments; :class:`Jobs` fills this when it starts.
@@ -76,6 +90,15 @@ def digest_trigger(settings: Settings) -> CronTrigger:
         raise ConfigError(f"DIGEST_CRON={settings.digest_cron!r} is not valid: {exc}") from None
 
 
+def create_tables(engine: Engine, tables: list[Table]) -> None:
+    """Create the tables that are missing, one process at a time on PostgreSQL."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(SETUP_LOCK_SQL))
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+
 class Lease:
     """One row in the jobs database says which process runs the jobs, until ``expires_at``."""
 
@@ -86,23 +109,22 @@ class Lease:
         self.ttl_s = ttl_s
         self._engine = engine
         self._clock = clock
-        self._table = Table(
+        self.table = Table(
             "coderank_job_lease",
             MetaData(),
             Column("name", String(64), primary_key=True),
             Column("owner", String(128), nullable=False),
             Column("expires_at", Float, nullable=False),
         )
-        self._table.create(engine, checkfirst=True)
 
     def acquire(self) -> bool:
         """Take or renew the lease; False while another live process holds it."""
         now = self._clock()
         values = {"owner": self.owner, "expires_at": now + self.ttl_s}
-        c = self._table.c
+        c = self.table.c
         with self._engine.begin() as conn:
             taken = conn.execute(
-                update(self._table)
+                update(self.table)
                 .where(c.name == LEASE_NAME, or_(c.owner == self.owner, c.expires_at < now))
                 .values(**values)
             ).rowcount
@@ -110,16 +132,16 @@ class Lease:
             return True
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert(self._table).values(name=LEASE_NAME, **values))
+                conn.execute(insert(self.table).values(name=LEASE_NAME, **values))
         except IntegrityError:
             return False  # another process holds it
         return True
 
     def release(self) -> None:
-        c = self._table.c
+        c = self.table.c
         with self._engine.begin() as conn:
             conn.execute(
-                update(self._table)
+                update(self.table)
                 .where(c.name == LEASE_NAME, c.owner == self.owner)
                 .values(expires_at=0.0)
             )
@@ -151,8 +173,10 @@ class Jobs:
         self._lease = Lease(
             self._engine, owner or uuid.uuid4().hex[:12], ttl_s=lease_s, clock=clock
         )
+        store = SQLAlchemyJobStore(engine=self._engine)
+        create_tables(self._engine, [self._lease.table, store.jobs_t])
         self._scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self._engine)},
+            jobstores={"default": store},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=ZoneInfo(settings.digest_tz),
         )

@@ -308,3 +308,36 @@ def test_a_cron_apscheduler_refuses_stops_start_up(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, DIGEST_CRON="0 25 * * mon")
     with pytest.raises(ConfigError, match="DIGEST_CRON='0 25 \\* \\* mon' is not valid"):
         Jobs(settings, {})
+
+
+def test_replicas_starting_together_on_postgres_all_start(
+    tmp_path: Path, database_url: str
+) -> None:
+    # Seen in CI: two replicas started at once, one died creating the lease table
+    # (UniqueViolation on pg_type: CREATE TABLE raced past the existence check).
+    jobs_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    settings = make_settings(tmp_path, JOBS_URL=jobs_url)
+    barrier = threading.Barrier(6)
+    started_jobs: list[Jobs] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            jobs = Jobs(settings, Recorder().tasks(), schedule_digest=False)
+            jobs.start()
+            started_jobs.append(jobs)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert sum(jobs.owner for jobs in started_jobs) == 1
+    finally:
+        for jobs in started_jobs:
+            jobs.shutdown()
