@@ -36,20 +36,23 @@ def bradley_terry(
     battles: Sequence[tuple[str, str, float, float]], agents: Sequence[str]
 ) -> np.ndarray:
     """Ratings as Chatbot Arena computes them: logistic regression without intercept on
-    +log(base) for A and -log(base) for B, a tie counting as half a win each way."""
+    +log(base) for one side and -log(base) for the other, each battle entered from both sides
+    (so the fit never depends on which answer was shown as A), a tie counting as half a win
+    each way."""
     from sklearn.linear_model import LogisticRegression
 
     index = {a: i for i, a in enumerate(agents)}
     rows, labels, weights = [], [], []
     for a, b, s, n in battles:
-        row = np.zeros(len(agents))
-        row[index[a]], row[index[b]] = math.log(BASE), -math.log(BASE)
-        for label, share in ((1, s), (0, 1 - s)):
-            if share > 0:
-                rows.append(row)
-                labels.append(label)
-                weights.append(n * share)
-    if len(set(labels)) < 2:
+        for first, second, won in ((a, b, s), (b, a, 1 - s)):
+            row = np.zeros(len(agents))
+            row[index[first]], row[index[second]] = math.log(BASE), -math.log(BASE)
+            for label, share in ((1, won), (0, 1 - won)):
+                if share > 0:
+                    rows.append(row)
+                    labels.append(label)
+                    weights.append(n * share)
+    if len(set(labels)) < 2:  # no battle at all
         return np.full(len(agents), INIT_RATING)
     model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-6, max_iter=1000)
     model.fit(np.array(rows), np.array(labels), sample_weight=np.array(weights))
