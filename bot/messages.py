@@ -13,8 +13,14 @@ USAGE = (
 )
 ADMIN_USAGE = (
     "Usage: `/coderank-admin status` (the model in use, what is stored, the last fine-tunes), "
-    "`/coderank-admin digest` (post the weekly digest now) or `/coderank-admin finetune` "
-    "(fine-tune the reranker on the team's votes; it is promoted only if it is better)."
+    "`/coderank-admin digest` (post the weekly digest now), `/coderank-admin voters` (each "
+    "voter's agreement with the gold comparisons, which execution decided, and position bias; "
+    "for admins only) or `/coderank-admin finetune` (fine-tune the reranker on the team's "
+    "votes; it is promoted only if it is better)."
+)
+VOTERS = (
+    "*Voters* (closed comparisons; gold: one answer passed every check, the other crashed or "
+    "failed; visible to admins only)\n{lines}"
 )
 FINETUNE_STARTED = (
     "Fine-tuning started: I'll post its progress and result to you in a direct message."
@@ -37,6 +43,7 @@ DIGEST_POSTING = "Posting the CodeRank digest in <#{channel}>…"
 DIGEST_POSTED = "The CodeRank digest is posted in <#{channel}>."
 STATS_WORKING = "Working out CodeRank's figures…"
 STATUS_WORKING = "Looking up CodeRank's status…"
+VOTERS_WORKING = "Reading the votes of closed comparisons…"
 STATUS = (
     "*CodeRank status*\nReranker in use: `{model}`\nExecution: {execution}\nStored: {counts}\n"
     "*Last fine-tunes*\n{runs}"

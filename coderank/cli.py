@@ -104,6 +104,8 @@ class Progress:
                 self.say("scoring the answers with the reranker")
         elif node == "score" and "scores" in update:
             self.say(f"reranker scored {len(update['scores'])} answers")
+        elif node == "tester" and update.get("tests"):
+            self.say(f"the Tester wrote {len(update['tests'])} tests from the problem alone")
         elif node == "execute" and "executions" in update:
             self.say(f"ran {len(update['executions'])} answers in the sandbox")
         elif node == "choose_pair":
@@ -141,6 +143,8 @@ def _reveal(comparison: Comparison, out: TextIO) -> None:
         )
     if comparison.checks:
         print(f"Checks: {comparison.checks_text()}", file=out)
+    for test in comparison.tests:
+        print(f"  Tester: {test}", file=out)
     preferred = comparison.reranker_pick or "neither (equal scores)"
     print(f"The reranker ({comparison.reranker_model}) preferred {preferred}.", file=out)
     agrees = comparison.reranker_agrees
@@ -150,6 +154,7 @@ def _reveal(comparison: Comparison, out: TextIO) -> None:
         else (" The reranker agreed." if agrees else " The reranker disagreed.")
     )
     print(f"Outcome: {comparison.outcome or 'no votes'}.{verdict}", file=out)
+    print(comparison.pick_text(), file=out)
 
 
 def _services(settings: Settings, err: TextIO) -> Services:

@@ -35,6 +35,7 @@ class Settings:
     reranker_model: str | None = None
     reranker_load_dir: str | None = None
     execution: str = "auto"  # run each answer's code in the bwrap sandbox where it works; "off"
+    tester: str = "on"  # a fourth agent writes tests from the problem alone (when execution runs)
     store: str = "sqlite"
     astra_endpoint: str | None = None
     astra_token: str | None = field(default=None, repr=False)
@@ -173,6 +174,7 @@ class _ModelSettings(TypedDict):
     reranker_model: str | None
     reranker_load_dir: str | None
     execution: str
+    tester: str
 
 
 def _model_settings(env: _Env) -> _ModelSettings:
@@ -214,6 +216,7 @@ def _model_settings(env: _Env) -> _ModelSettings:
         "reranker_model": env.get("RERANKER_MODEL"),
         "reranker_load_dir": reranker_load_dir,
         "execution": env.choice("EXECUTION", "auto", ("auto", "off")),
+        "tester": env.choice("TESTER", "on", ("on", "off")),
     }
 
 

@@ -23,6 +23,11 @@ STATUSES = (GENERATING, VOTING, CLOSED, FAILED)
 BY_REQUESTER, BY_ADMIN, BY_QUORUM, BY_DEADLINE = "requester", "admin", "quorum", "deadline"
 CLOSED_HOW = (BY_REQUESTER, BY_ADMIN, BY_QUORUM, BY_DEADLINE)
 
+# A gold comparison (execution decides it): one answer passed every check, the other scored at
+# most this (0.6: ran and failed at least half the checks; less: crashed or did not parse).
+GOLD_LOSER_MAX = 0.6
+_EPS = 1e-9
+
 Tally = dict[str, int]
 
 
@@ -46,6 +51,19 @@ def reranker_pick(score_a: float, score_b: float) -> str | None:
     if score_a == score_b:
         return None
     return "A" if score_a > score_b else "B"
+
+
+def gold_pick(exec_a: float | None, exec_b: float | None) -> str | None:
+    """``A`` or ``B`` where execution is decisive: that answer passed every check (at least one)
+    while the other crashed, did not parse, or failed at least half of them; else ``None``."""
+    if exec_a is None or exec_b is None:
+        return None
+    passed_all, failed = 1.0 - _EPS, GOLD_LOSER_MAX + _EPS  # scores are sums of floats
+    if exec_a >= passed_all and exec_b <= failed:
+        return "A"
+    if exec_b >= passed_all and exec_a <= failed:
+        return "B"
+    return None
 
 
 def reranker_agrees(outcome: str | None, score_a: float, score_b: float) -> bool | None:
@@ -144,6 +162,7 @@ class Comparison:
     # execution is off. Shown at the reveal only.
     checks: Mapping[str, str] = field(default_factory=dict)
     execution_scores: Mapping[str, float] = field(default_factory=dict)  # agent -> 0..1
+    tests: tuple[str, ...] = ()  # the Tester's tests, written from the problem alone
 
     # --- derived ----------------------------------------------------------------------------
 
@@ -157,6 +176,42 @@ class Comparison:
         if a is None or b is None or a == b:
             return None
         return "A" if a > b else "B"
+
+    @property
+    def coderank_pick(self) -> str | None:
+        """CodeRank's own pick of the pair shown: execution where it decides, else the reranker
+        (the same rule as the ``combined`` signal of the evaluation)."""
+        return self.execution_pick or self.reranker_pick
+
+    @property
+    def pick_signal(self) -> str | None:
+        """Which signal made :attr:`coderank_pick`: ``execution`` or ``reranker``."""
+        if self.execution_pick:
+            return "execution"
+        return "reranker" if self.reranker_pick else None
+
+    @property
+    def gold(self) -> str | None:
+        """``A`` or ``B`` where execution decides the pair shown (see :func:`gold_pick`)."""
+        if self.pair is None:
+            return None
+        ran = self.execution_scores
+        return gold_pick(ran.get(self.pair.a), ran.get(self.pair.b))
+
+    def pick_text(self) -> str:
+        """Which signal picked what: ``CodeRank picked A (execution decided; the reranker alone
+        picked B).`` ("" before a pair is shown)."""
+        pick = self.coderank_pick
+        if self.pair is None:
+            return ""
+        if pick is None:
+            return "CodeRank picked neither: the answers ran alike and scored alike."
+        if self.pick_signal == "reranker":
+            why = "by the reranker; execution did not separate them" if self.checks else ""
+            return f"CodeRank picked {pick}" + (f" ({why})." if why else ".")
+        alone = self.reranker_pick
+        reranker = "the reranker agreed" if alone == pick else f"the reranker alone picked {alone}"
+        return f"CodeRank picked {pick} (execution decided; {reranker})."
 
     def checks_text(self) -> str:
         """What running the shown answers showed, by label: ``A: 5/6 checks passed · B: ...``
@@ -263,6 +318,10 @@ class Comparison:
             "checks": dict(self.checks),
             "execution_scores": dict(self.execution_scores),
             "execution_pick": self.execution_pick,
+            "coderank_pick": self.coderank_pick,
+            "pick_signal": self.pick_signal,
+            "gold": self.gold,
+            "tests": list(self.tests),
         }
         return doc
 
@@ -292,6 +351,7 @@ class Comparison:
             updated_at=doc.get("updated_at"),
             checks=dict(doc.get("checks") or {}),
             execution_scores={k: float(v) for k, v in (doc.get("execution_scores") or {}).items()},
+            tests=tuple(str(t) for t in doc.get("tests") or ()),
         )
 
 

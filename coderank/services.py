@@ -18,6 +18,7 @@ from coderank.errors import ModelError
 from coderank.execution import Executor
 from coderank.graph.build import build_graph
 from coderank.graph.nodes import AnswersProblems, GraphServices
+from coderank.models import Answer
 from coderank.reranker.base import Reranker
 from coderank.reranker.registry import reranker_source
 from coderank.store import Store, open_store
@@ -27,19 +28,27 @@ class _LazyAgents(Mapping[str, AnswersProblems]):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._agents: Mapping[str, AnswersProblems] | None = None
+        self._tester: AnswersProblems | None = None
         self._lock = threading.Lock()
 
     def _load(self) -> Mapping[str, AnswersProblems]:
         with self._lock:
             if self._agents is None:
-                from coderank.agents.agents import build_agents
+                from coderank.agents.agents import build_agents, build_tester
                 from coderank.agents.llm import build_chat_model
 
                 chat_model = build_chat_model(self._settings)
                 self._agents = dict(
                     build_agents(chat_model, timeout_s=self._settings.llm_timeout_s)
                 )
+                self._tester = build_tester(chat_model, timeout_s=self._settings.llm_timeout_s)
             return self._agents
+
+    def tester(self) -> AnswersProblems:
+        """The Tester, over the same chat model as the agents."""
+        self._load()
+        assert self._tester is not None
+        return self._tester
 
     def __getitem__(self, name: str) -> AnswersProblems:
         return self._load()[name]
@@ -49,6 +58,14 @@ class _LazyAgents(Mapping[str, AnswersProblems]):
 
     def __len__(self) -> int:
         return len(self._load())
+
+
+@dataclass
+class _LazyTester:
+    agents: _LazyAgents
+
+    def answer(self, problem: str) -> Answer:
+        return self.agents.tester().answer(problem)
 
 
 class LiveReranker:
@@ -143,6 +160,7 @@ def build_services(
     settings: Settings,
     *,
     agents: Mapping[str, AnswersProblems] | None = None,
+    tester: AnswersProblems | None = None,
     reranker: Reranker | None = None,
     store: Store | None = None,
     rng: random.Random | None = None,
@@ -152,13 +170,18 @@ def build_services(
     """Build the store, graph and ``Comparisons`` from ``settings``.
 
     Unless given (tests pass fakes), the agents and the reranker are loaded from settings the first
-    time a node needs them, so a process that only takes votes never loads a model.
+    time a node needs them, so a process that only takes votes never loads a model. The Tester
+    comes with the agents loaded from settings (unless ``TESTER=off``); given agents come with the
+    ``tester`` given, or none.
     """
     local_model = agents is None and settings.llm_backend == "local"
     if agents is None:
         from coderank.agents.llm import model_name as llm_name
 
-        agents = _LazyAgents(settings)
+        lazy = _LazyAgents(settings)
+        agents = lazy
+        if settings.tester == "on":
+            tester = _LazyTester(lazy)
         model_name = model_name or llm_name(settings)
     store = store or open_store(settings)
     if reranker is None:
@@ -175,6 +198,7 @@ def build_services(
         vote_window_hours=settings.vote_window_hours,
         model_name=model_name or "",
         executor=executor,
+        tester=tester,
         rng=rng or random.Random(),
         clock=clock,
     )

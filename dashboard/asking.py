@@ -101,6 +101,8 @@ class Asks:
                     else f"generating: {done} of {len(AGENTS)} agents done"
                 )
                 self._update(cid, agents=dict(agents), stage=stage)
+            elif node == "tester" and update.get("tests"):
+                self._update(cid, stage=f"the Tester wrote {len(update['tests'])} tests")
             elif node == "score" and "scores" in update:
                 self._update(cid, stage=f"reranker scored {len(update['scores'])} answers")
             elif node == "choose_pair":

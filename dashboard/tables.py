@@ -185,6 +185,7 @@ def reveal_lines(c: Comparison) -> list[str]:
     checks = c.checks_text()  # empty when the code was not run
     if checks:
         lines.append(f"Running the code: {checks}")
+    lines.append(c.pick_text())
     return lines
 
 

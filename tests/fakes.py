@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from coderank.agents.agents import Agent, build_agents
+from coderank.agents.agents import Agent, build_agents, build_tester
 from coderank.agents.prompts import AGENTS
 from coderank.errors import ModelCrashedError, ModelError
 
@@ -101,3 +101,11 @@ class FailingReranker:
 
     def score(self, problem: str, answers: Sequence[str]) -> list[float]:
         raise ModelError("cannot load the reranker from 'broken-model': no such folder")
+
+
+def fake_tester(text: str, *, failing: bool = False) -> Agent:
+    """The real Tester chain over a scripted chat model (``failing``: one that always raises)."""
+    model = (
+        FailingChatModel(responses=["unused"]) if failing else FakeListChatModel(responses=[text])
+    )
+    return build_tester(model, timeout_s=5, attempts=1)

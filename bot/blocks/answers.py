@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 PYTHON = "python"
 # Fence tags read as Python; an untagged fence too, since the agents are asked for Python.
 _PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
-# A fence opens (or closes) at the start of a line, as coderank.agents.agents.extract_code reads it.
+# A fence opens (or closes) at the start of a line, as coderank.fences.extract_code reads it.
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)")
 _INLINE = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*")
 MORE = "…"

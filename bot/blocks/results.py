@@ -45,9 +45,8 @@ def checks_line(comparison: Comparison) -> str:
     text = comparison.checks_text()
     if not text:
         return ""
-    pick = comparison.execution_pick
-    picked = f" Execution picked {pick}." if pick else " Execution picked neither."
-    return f"\n*Checks:* {escape(text)}.{picked}"
+    tests = f" The Tester wrote {len(comparison.tests)} of them." if comparison.tests else ""
+    return f"\n*Checks:* {escape(text)}.{tests} {escape(comparison.pick_text())}"
 
 
 def closed_line(comparison: Comparison) -> str:

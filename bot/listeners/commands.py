@@ -21,7 +21,10 @@ from bot.finetune import claim_finetune, launch_finetune
 from bot.services import BotServices
 from bot.surface import SOURCE
 from coderank.errors import CoderankError, InvalidProblemError
+from coderank.evaluation.formatting import voters_text
+from coderank.evaluation.pairs import judged_pairs
 from coderank.evaluation.report import closed_between, evaluate
+from coderank.evaluation.voters import voter_records
 from coderank.finetune.run import last_runs
 from coderank.generation import GenerationRequest
 from coderank.problems import validate_problem
@@ -70,6 +73,13 @@ def status_reply(services: BotServices) -> dict[str, Any]:
         runs=runs_text(last_runs(services.store)),
     )
     return {"text": text, "response_type": "ephemeral"}
+
+
+def voters_reply(services: BotServices) -> dict[str, Any]:
+    """The ephemeral ``/coderank-admin voters``: each voter against the gold comparisons."""
+    pairs = judged_pairs(closed_between(services.store, Window()))
+    lines = voters_text(voter_records(pairs))
+    return {"text": messages.VOTERS.format(lines=lines), "response_type": "ephemeral"}
 
 
 def register(app: App, services: BotServices) -> None:
@@ -143,6 +153,10 @@ def register(app: App, services: BotServices) -> None:
             ack(text=busy or messages.FINETUNE_STARTED)
             if busy is None:
                 launch_finetune(services, client, by=command["user_id"])
+            return
+        if verb == "voters":
+            ack(text=messages.VOTERS_WORKING)
+            in_background(services, respond, lambda: respond(**voters_reply(services)))
             return
         if verb != "status":
             ack(text=messages.ADMIN_USAGE)

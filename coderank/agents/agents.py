@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -13,33 +12,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
-from coderank.agents.prompts import AGENTS, agent_prompt
+from coderank.agents.prompts import AGENTS, TESTER, agent_prompt, tester_prompt
 from coderank.errors import ModelCrashedError, ModelUnavailableError
+from coderank.fences import extract_code
 from coderank.models import Answer
 
 log = logging.getLogger(__name__)
-
-# A fence opens at the start of a line; a block runs to a closing fence or the end of the text.
-_FENCE = re.compile(
-    r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.DOTALL | re.M
-)
-
-
-def extract_code(text: str) -> str:
-    """The first ```python block of ``text`` (else the first fenced block; else empty).
-
-    An unclosed fence (a cut-off generation) runs to the end of the text.
-    """
-    blocks: list[tuple[str, str]] = [
-        (lang.lower(), body.strip("\n")) for lang, body in _FENCE.findall(text)
-    ]
-    for lang, body in blocks:
-        if lang in ("python", "py", "python3") and body.strip():
-            return body
-    for _, body in blocks:
-        if body.strip():
-            return body
-    return ""
 
 
 @dataclass
@@ -106,3 +84,14 @@ def build_agents(
         )
         for name in AGENTS
     }
+
+
+def build_tester(chat_model: BaseChatModel, *, timeout_s: float, attempts: int = 2) -> Agent:
+    """The Tester: assert lines from the problem alone (read by
+    ``coderank.execution.tester_checks``)."""
+    return Agent(
+        name=TESTER,
+        chain=tester_prompt() | chat_model | StrOutputParser(),
+        timeout_s=timeout_s,
+        attempts=attempts,
+    )

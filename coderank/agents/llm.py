@@ -45,9 +45,11 @@ _EXAMPLE = (
 def render_completion_prompt(messages: Sequence[BaseMessage]) -> str:
     """Chat messages as one completion prompt, for a base model without a chat template.
 
-    The answer is primed with a Python code fence so the model starts with code.
+    The answer is primed with a Python code fence so the model starts with code. A prompt that
+    brings its own worked example (an answer turn before the last problem) does without the
+    default one.
     """
-    parts = [_EXAMPLE]
+    parts = [] if any(isinstance(m, AIMessage) for m in messages) else [_EXAMPLE]
     for message in messages:
         text = message.content if isinstance(message.content, str) else str(message.content)
         if isinstance(message, SystemMessage):

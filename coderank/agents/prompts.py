@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.prompts.chat import MessageLikeRepresentation
 
 CONCISE_FIXER = "concise_fixer"
 EXPLAINER = "explainer"
 OPTIMIZER = "optimizer"
 AGENTS = (CONCISE_FIXER, EXPLAINER, OPTIMIZER)
+# The fourth agent writes tests from the problem alone; it never sees the answers.
+TESTER = "tester"
 
 LABELS = {
     CONCISE_FIXER: "Concise Fixer",
     EXPLAINER: "Explainer",
     OPTIMIZER: "Optimizer",
+    TESTER: "Tester",
 }
 
 SYSTEM_PROMPTS = {
@@ -36,3 +40,29 @@ def agent_prompt(agent: str) -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages(
         [("system", SYSTEM_PROMPTS[agent]), ("human", "{problem}")]
     )
+
+
+TESTER_SYSTEM = (
+    "You are a careful Python tester. From the problem alone, write 3 to 6 assert statements "
+    "that any correct solution passes, calling the function the problem asks for, in one "
+    "```python code block: one assert per line, nothing else."
+)
+# One worked example (a chat turn for hosted models; the completion prompt's example for a base
+# model) shows the shape of the answer: assert lines only.
+TESTER_EXAMPLE = (
+    "Write a function largest(numbers) that returns the largest of a list of numbers.",
+    "```python\nassert largest([1, 5, 3]) == 5\nassert largest([-2, -7]) == -2\n"
+    "assert largest([4]) == 4\n```",
+)
+
+
+def tester_prompt() -> ChatPromptTemplate:
+    """The Tester's chat prompt: its system prompt, one worked example, then the problem."""
+    example_problem, example_answer = TESTER_EXAMPLE
+    messages: list[MessageLikeRepresentation] = [
+        ("system", TESTER_SYSTEM),
+        ("human", example_problem.replace("{", "{{").replace("}", "}}")),
+        ("ai", example_answer.replace("{", "{{").replace("}", "}}")),
+        ("human", "{problem}"),
+    ]
+    return ChatPromptTemplate.from_messages(messages)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coderank.evaluation.metrics import MIN_DECISIVE, Agreement, Estimate
 from coderank.evaluation.report import EvalReport
+from coderank.evaluation.voters import VoterRecord
 
 
 def percent(value: float, *, digits: int = 1) -> str:
@@ -95,3 +96,15 @@ def format_report(report: EvalReport) -> str:
     if not a.enough_data:
         lines.append(f"warning: {too_few_pairs(a)}")
     return "\n".join(lines)
+
+
+def voters_text(records: list[VoterRecord]) -> str:
+    """One line per voter: votes, agreement with the gold comparisons, position bias."""
+    if not records:
+        return "No votes on closed comparisons yet."
+    return "\n".join(
+        f"{r.voter}: {r.votes} votes · gold {r.gold_for} for, {r.gold_against} against "
+        f"(agreement {format_estimate(r.gold_agreement, as_percent=True)}) · "
+        f"shown-as-A share {format_estimate(r.position_bias, as_percent=True)}"
+        for r in records
+    )

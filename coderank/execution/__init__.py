@@ -1,18 +1,35 @@
 """Execution as a third signal: each answer's code run in a bubblewrap sandbox against the
-problem's own examples. See :mod:`coderank.execution.sandbox` and :mod:`.checks`."""
+problem's own examples and the Tester's tests, every answer against every test (CodeT-style
+cross-execution). See :mod:`coderank.execution.sandbox` and :mod:`.checks`."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from coderank.execution.checks import NO_CODE, Check, Execution, check_answer, examples
+from coderank.execution.checks import (
+    NO_CODE,
+    Check,
+    Execution,
+    check_answer,
+    examples,
+    tester_checks,
+)
 from coderank.execution.sandbox import SANDBOX_VERSION, Limits, Sandbox, probe
 
-__all__ = ["SANDBOX_VERSION", "Check", "Execution", "Executor", "Limits", "Sandbox"]
+__all__ = [
+    "SANDBOX_VERSION",
+    "Check",
+    "Execution",
+    "Executor",
+    "Limits",
+    "Sandbox",
+    "tester_checks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +62,14 @@ class Executor:
                     log.warning("execution is off: %s; answers are not run", self._why_off)
         return self._why_off
 
-    def check(self, problem: str, answers: dict[str, str]) -> dict[str, Execution] | None:
-        """``agent -> Execution`` for the code of each answer, or None when execution is off."""
+    def check(
+        self, problem: str, answers: dict[str, str], tests: Sequence[str] = ()
+    ) -> dict[str, Execution] | None:
+        """``agent -> Execution`` for the code of each answer, run against the problem's examples
+        and then ``tests`` (the Tester's), or None when execution is off."""
         if self.why_off() is not None:
             return None
-        checks = examples(problem)
+        checks = examples(problem) + [Check(t, "tester") for t in tests]
         with ThreadPoolExecutor(max(1, len(answers))) as pool:  # one sandbox each, side by side
             done = {agent: pool.submit(self._one, code, checks) for agent, code in answers.items()}
         return {agent: future.result() for agent, future in done.items()}

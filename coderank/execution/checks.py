@@ -16,10 +16,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from coderank.execution.sandbox import SANDBOX_VERSION, RunResult, Sandbox
+from coderank.fences import extract_code
 
 TEST_SECONDS = 2
 NO_CODE = "no Python code block"
 MAX_TESTS = 20
+MAX_TESTER_TESTS = 8
 
 _DOCTEST = re.compile(r"^\s*>>> (?P<source>.+)\n(?P<want>(?!\s*(?:>>>|assert\s)).*)", re.MULTILINE)
 _ASSERT = re.compile(r"^\s*(assert\s.+?)\s*$", re.MULTILINE)
@@ -45,6 +47,7 @@ class Execution:
     seconds: float
     stopped: str | None = None  # timeout, cpu limit, output, a signal
     failures: list[str] = field(default_factory=list)  # the first error of each failed test
+    outcomes: list[bool] = field(default_factory=list)  # passed or not, test by test
     sandbox: str = SANDBOX_VERSION
 
     @property
@@ -84,6 +87,23 @@ def examples(problem: str) -> list[Check]:
             checks.append(Check(source, "example"))
     checks += [Check(m.group(1), "example") for m in _ASSERT.finditer(problem)]
     return checks[:MAX_TESTS]
+
+
+def tester_checks(text: str) -> list[Check]:
+    """The Tester's tests from its answer: each top-level ``assert`` line that compiles (of its
+    code block, else of the whole text), without repeats, at most ``MAX_TESTER_TESTS``."""
+    code = extract_code(text) or text
+    tests: list[str] = []
+    for line in code.splitlines():
+        line = line.rstrip()
+        if not line.startswith("assert ") or line in tests:
+            continue
+        try:
+            compile(line, "<test>", "exec")  # compiling runs nothing
+        except (SyntaxError, ValueError):
+            continue
+        tests.append(line)
+    return [Check(t, "tester") for t in tests[:MAX_TESTER_TESTS]]
 
 
 def harness(code: str, checks: list[Check], marker: str) -> str:
@@ -177,6 +197,7 @@ def read_report(result: RunResult, marker: str, total: int) -> Execution:
         seconds=result.seconds,
         stopped=result.stopped,
         failures=failures,
+        outcomes=[r is None for r in report["results"]],
     )
 
 

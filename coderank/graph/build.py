@@ -23,10 +23,12 @@ def build_graph(
 ) -> ComparisonGraph:
     """Compile the comparison graph over ``checkpointer``.
 
-    START -> ``begin`` (the comparison is recorded) fans out to the three agents; ``score`` waits
-    for all of them; a comparison with fewer than two answers ends there. Otherwise ``execute``
-    (each answer's code in the sandbox) -> ``choose_pair`` -> ``await_vote`` (``interrupt``) ->
-    ``record_vote`` loops until voting closes, then ``finalize``.
+    START -> ``begin`` (the comparison is recorded) fans out to the three agents and the Tester
+    (tests from the problem alone, in the same superstep); ``score`` waits for the agents; a
+    comparison with fewer than two answers ends there. Otherwise ``execute`` (each answer's code
+    in the sandbox, against the examples and the Tester's tests) -> ``choose_pair`` ->
+    ``await_vote`` (``interrupt``) -> ``record_vote`` loops until voting closes, then
+    ``finalize``.
     """
     graph = StateGraph(ComparisonState)
     graph.add_node("begin", nodes.begin_node(services))
@@ -34,6 +36,12 @@ def build_graph(
     for name in AGENTS:
         graph.add_node(name, nodes.agent_node(name, services))
         graph.add_edge("begin", name)
+    # The Tester runs in the agents' superstep, so its tests are in the state before ``execute``;
+    # ``score`` joins the three agents only, as before it existed, so a thread checkpointed
+    # mid-generation by an earlier version still goes on after an upgrade.
+    graph.add_node("tester", nodes.tester_node(services))
+    graph.add_edge("begin", "tester")
+    graph.add_edge("tester", END)
     graph.add_node("score", nodes.score_node(services))
     graph.add_edge(list(AGENTS), "score")
     graph.add_node("execute", nodes.execute_node(services))

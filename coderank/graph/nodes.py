@@ -7,6 +7,7 @@ outcome; the other documents (responses, scores, votes) are written where they a
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 from langgraph.types import interrupt
 
-from coderank.execution import Executor, execution_dict
+from coderank.execution import Executor, execution_dict, tester_checks
 from coderank.graph import votes as vote_logic
 from coderank.graph.state import ComparisonState, comparison_of
 from coderank.models import (
@@ -39,6 +40,8 @@ from coderank.store import (
     Store,
     doc_id,
 )
+
+log = logging.getLogger(__name__)
 
 
 class Node(Protocol):
@@ -72,6 +75,7 @@ class GraphServices:
     vote_window_hours: float = 0.0
     model_name: str = ""
     executor: Executor | None = None  # runs each answer's code in the sandbox (None: never)
+    tester: AnswersProblems | None = None  # writes tests from the problem alone (None: none)
     rng: random.Random = field(default_factory=random.Random)
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -110,6 +114,24 @@ def agent_node(name: str, services: GraphServices) -> Node:
         )
         services.store.upsert(RESPONSES, record.to_document())
         return {"answers": [answer.to_dict()]}
+
+    return run
+
+
+def tester_node(services: GraphServices) -> Node:
+    """The Tester writes tests from the problem alone, beside the agents (never seeing their
+    answers). Nothing when there is no Tester or execution is off; a failed Tester only means
+    fewer checks, never a failed comparison."""
+
+    def run(state: ComparisonState) -> dict[str, Any]:
+        executor = services.executor
+        if services.tester is None or executor is None or executor.why_off() is not None:
+            return {}
+        answer = services.tester.answer(state["problem"])
+        if answer.error is not None:
+            log.warning("the Tester wrote no tests: %s", answer.error)
+            return {}
+        return {"tests": [check.source for check in tester_checks(answer.text)]}
 
     return run
 
@@ -170,7 +192,7 @@ def execute_node(services: GraphServices) -> Node:
         if services.executor is None:
             return {}
         codes = {a["agent"]: str(a.get("code") or "") for a in _ok_answers(state)}
-        found = services.executor.check(state["problem"], codes)
+        found = services.executor.check(state["problem"], codes, state.get("tests") or ())
         if found is None:
             return {}
         cid, at = state["comparison_id"], services.now()
@@ -198,6 +220,7 @@ def choose_pair_node(services: GraphServices) -> Node:
                 policy=services.pair_policy,
                 explore=services.pair_explore,
                 rng=services.rng,
+                ran={a: float(e["score"]) for a, e in (state.get("executions") or {}).items()},
             )
         hours = services.vote_window_hours
         deadline = iso(services.clock() + timedelta(hours=hours)) if hours > 0 else None

@@ -36,6 +36,8 @@ class ComparisonState(TypedDict, total=False):
     # Each agent node appends its answer; the three run in one superstep.
     answers: Annotated[list[dict[str, Any]], operator.add]
     scores: dict[str, float]
+    # The Tester's tests (assert lines written from the problem alone); empty without a Tester
+    tests: list[str]
     # agent -> the stored execution (see coderank.execution), when execution is on
     executions: dict[str, dict[str, Any]]
     reranker_model: str
@@ -102,6 +104,7 @@ def comparison_of(values: Mapping[str, Any], *, updated_at: str | None = None) -
         closed_how=values.get("closed_how") or closed_how(closed_by, values.get("requester")),
         error=values.get("error"),
         updated_at=values.get("updated_at") or updated_at,
+        tests=tuple(values.get("tests") or ()),
         checks={a: str(e["summary"]) for a, e in (values.get("executions") or {}).items()},
         execution_scores={
             a: float(e["score"]) for a, e in (values.get("executions") or {}).items()

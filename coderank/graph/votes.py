@@ -34,13 +34,28 @@ def parse_resume(value: object) -> dict[str, str]:
     return {"user": value["user"], "choice": choice}
 
 
-def _policy_pair(scores: Mapping[str, float], policy: str, order: Sequence[str]) -> tuple[str, str]:
-    ranked = sorted(order, key=lambda agent: -scores[agent])  # stable: ties keep agent order
+def _policy_pair(
+    scores: Mapping[str, float],
+    ran: Mapping[str, float],
+    policy: str,
+    order: Sequence[str],
+) -> tuple[str, str]:
+    """The policy's pair. With execution scores (``ran``), answers rank by how they ran first and
+    the reranker second (CodeRank's combined rule), and the most uncertain pair is the one the two
+    signals together separate least."""
+
+    def key(agent: str) -> tuple[float, float]:
+        return (ran.get(agent, 0.0), scores[agent])
+
+    ranked = sorted(order, key=lambda agent: tuple(-k for k in key(agent)))  # stable on ties
     if policy == "top2":
         return ranked[0], ranked[1]
     if policy == "uncertain":
         pairs = itertools.combinations(ranked, 2)
-        return min(pairs, key=lambda p: abs(scores[p[0]] - scores[p[1]]))
+        return min(
+            pairs,
+            key=lambda p: tuple(abs(x - y) for x, y in zip(key(p[0]), key(p[1]), strict=True)),
+        )
     raise ConfigError(f"PAIR_POLICY={policy!r} is not valid: expected top2, uncertain or random")
 
 
@@ -50,8 +65,9 @@ def choose_pair(
     policy: str,
     explore: float,
     rng: random.Random,
+    ran: Mapping[str, float] | None = None,
 ) -> Pair:
-    """Choose which two answers to show, and which is A.
+    """Choose which two answers to show, and which is A (``ran``: execution scores, if run).
 
     With probability ``explore`` (always, for the ``random`` policy) the pair is uniform over all
     pairs, so the reranker does not alone decide what people judge. The recorded ``probability`` is
@@ -66,12 +82,12 @@ def choose_pair(
     if explored:
         first, second = pairs[rng.randrange(len(pairs))]
     else:
-        first, second = _policy_pair(scores, policy, agents)
+        first, second = _policy_pair(scores, ran or {}, policy, agents)
     if policy == "random":
         probability = uniform
     else:
         chosen = frozenset((first, second))
-        policy_pick = frozenset(_policy_pair(scores, policy, agents))
+        policy_pick = frozenset(_policy_pair(scores, ran or {}, policy, agents))
         probability = explore * uniform + (1 - explore) * (chosen == policy_pick)
     swapped = rng.random() < 0.5
     a, b = (second, first) if swapped else (first, second)

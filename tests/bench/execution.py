@@ -62,3 +62,41 @@ def bench_execution(tmp: Path, runs: int = 30) -> list[Row]:
             f"median of 10 starts with scripted agents: {off * 1000:.0f} ms off, "
             f"{on * 1000:.0f} ms with the 3 answers run side by side"),
     ]  # fmt: skip
+
+
+TESTER_PROBLEMS = (
+    "Write a function is_prime(n) that tells whether n is prime.",
+    "Write a function fib(n) that returns the n-th Fibonacci number.",
+    "Write a function reverse_words(s) that reverses the order of the words in s.",
+    "Write a function count_vowels(s) that counts the vowels in s.",
+    "Write a function flatten(rows) that flattens a list of lists.",
+)
+
+
+def bench_tester(cache_dir: str, tmp: Path) -> list[Row]:
+    """The Tester on the embedded model: time per call and the tests it leaves (compiling,
+    top-level assert lines)."""
+    from coderank.agents.agents import build_tester
+    from coderank.agents.llm import build_chat_model
+    from coderank.config import from_env
+    from coderank.execution import tester_checks
+
+    settings = from_env(
+        {"DATA_DIR": str(tmp / "tester"), "CODERANK_CACHE_DIR": cache_dir}, env_file=None
+    )
+    model = build_chat_model(settings)
+    model.process.ensure_ready()  # type: ignore[attr-defined]
+    tester = build_tester(model, timeout_s=settings.llm_timeout_s)
+    times, kept = [], []
+    for problem in TESTER_PROBLEMS:
+        started = time.perf_counter()
+        answer = tester.answer(problem)
+        times.append(time.perf_counter() - started)
+        kept.append(len(tester_checks(answer.text)))
+    log(f"  Tester: median {statistics.median(times):.1f} s, tests kept {kept}")
+    return [
+        Row("Tester call (embedded Gemma 270M)", f"{statistics.median(times):.1f}", "s",
+            f"median of {len(times)} problems, LLM_MAX_NEW_TOKENS={settings.llm_max_new_tokens}"),
+        Row("Tester tests kept per problem", f"{statistics.mean(kept):.1f}", "tests",
+            f"compiling top-level asserts, per problem: {kept}"),
+    ]  # fmt: skip

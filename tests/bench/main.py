@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
 from tests.bench.evaluation import bench_evaluation
-from tests.bench.execution import bench_execution
+from tests.bench.execution import bench_execution, bench_tester
 from tests.bench.finetune import bench_finetune
 from tests.bench.hosted import hosted_rows
 from tests.bench.model import bench_asks, bench_builds, bench_process_overhead
@@ -150,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "execution" in only:
             log("execution: the bwrap sandbox")
             rows += bench_execution(tmp)
+            rows += bench_tester(args.cache_dir, tmp)
         if "replicas" in only:
             log("replicas: PostgreSQL vs SQLite votes; two bot replicas under load; failover")
             rows += bench_replicas(tmp, args.votes)

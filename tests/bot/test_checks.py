@@ -42,6 +42,39 @@ def test_the_checks_are_shown_at_the_reveal_only(tmp_path: Path, slack: SlackApi
         shown = text_of(closed_message(bot, ts))
         assert f"*Checks:* A: {EXPECTED[a]} · B: {EXPECTED[b]}." in shown, shown
         better = "A" if runs[a]["score"] > runs[b]["score"] else "B"
-        assert f"Execution picked {better}." in shown
+        assert f"CodeRank picked {better} (execution decided;" in shown
+    finally:
+        bot.stop()
+
+
+def test_admins_see_each_voters_agreement_with_the_gold_comparisons(
+    tmp_path: Path, slack: SlackApiServer
+) -> None:
+    bot = start_bot(tmp_path, slack, agents=fake_agents(ANSWERS))
+    try:
+        bot.send.command(PROBLEM)
+        cid, ts, _ = bot.vote_message()
+        comparison = bot.core.comparisons.get(cid)
+        # Execution ranks first: 2/2 (score 1.0) and 1/2 (0.6) are shown, a gold comparison.
+        assert comparison.pair is not None
+        assert {comparison.pair.a, comparison.pair.b} == {"concise_fixer", "optimizer"}
+        right = "A" if comparison.pair.a == "concise_fixer" else "B"
+        wrong = "B" if right == "A" else "A"
+        for user, choice in (("U0BOB", right), ("U0CAROL", wrong), ("U0DAN", "tie")):
+            button = {"A": ids.VOTE_A, "B": ids.VOTE_B, "tie": ids.VOTE_TIE}[choice]
+            bot.send.click(button, cid, user=user, channel="C0GENERAL", message_ts=ts)
+        slack.wait_for(lambda: "3 people have voted." in text_of(slack.messages[("C0GENERAL", ts)]))
+        bot.send.click(ids.CLOSE_VOTING, cid, user="U0ALICE", channel="C0GENERAL", message_ts=ts)
+        closed_message(bot, ts)
+
+        refused = bot.send.command("voters", command="/coderank-admin", user="U0BOB")
+        assert "Only CodeRank admins" in refused.body
+        bot.send.command("voters", command="/coderank-admin", user="U0ADMIN")
+        (reply,) = slack.wait_for(lambda: [r for r in slack.responses if "*Voters*" in r["text"]])
+        assert reply["response_type"] == "ephemeral"
+        lines = {line.split(":")[0]: line for line in reply["text"].splitlines()[1:]}
+        assert "gold 1 for, 0 against" in lines["U0BOB"]
+        assert "gold 0 for, 1 against" in lines["U0CAROL"]
+        assert "gold 0 for, 0 against (agreement n/a (n=0))" in lines["U0DAN"]
     finally:
         bot.stop()

@@ -42,9 +42,17 @@ def test_the_reveal_says_what_the_command_line_says() -> None:
         "Answer B was written by Optimizer (reranker score 0.4000)",
         "The reranker (m1) preferred A.",
         "Outcome: A. The reranker agreed.",
+        "CodeRank picked A.",
     ]
-    ran = replace(c, checks={"explainer": "5/6 checks passed", "optimizer": "runs; no checks"})
-    assert reveal_lines(ran)[-1] == "Running the code: A: 5/6 checks passed · B: runs; no checks"
+    ran = replace(
+        c,
+        checks={"explainer": "5/6 checks passed", "optimizer": "runs; no checks"},
+        execution_scores={"explainer": 0.87, "optimizer": 0.6},
+    )
+    assert reveal_lines(ran)[-2:] == [
+        "Running the code: A: 5/6 checks passed · B: runs; no checks",
+        "CodeRank picked A (execution decided; the reranker agreed).",
+    ]
 
 
 def test_an_answer_is_split_into_its_code_and_the_rest() -> None:

@@ -9,7 +9,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from coderank.agents.agents import build_agents, extract_code
 from coderank.agents.llm import render_completion_prompt
-from coderank.agents.prompts import AGENTS, LABELS, SYSTEM_PROMPTS
+from coderank.agents.prompts import AGENTS, LABELS, SYSTEM_PROMPTS, TESTER
 
 
 def test_extract_code_takes_the_first_python_block() -> None:
@@ -27,7 +27,7 @@ def test_three_agents_each_with_their_own_system_prompt() -> None:
     model = FakeListChatModel(responses=["```python\nx = 1\n```"])
     agents = build_agents(model, timeout_s=5)
     assert tuple(agents) == AGENTS
-    assert set(LABELS) == set(SYSTEM_PROMPTS) == set(AGENTS)
+    assert set(SYSTEM_PROMPTS) == set(AGENTS) and set(LABELS) == {*AGENTS, TESTER}
     answer = agents["optimizer"].answer("Set x to 1")
     assert answer.ok and answer.code == "x = 1" and answer.agent == "optimizer"
     prompt = agents["optimizer"].chain.first.invoke({"problem": "Set x to 1"})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coderank.agents.agents import build_agents
+from coderank.agents.agents import build_agents, build_tester
 from coderank.agents.llm import build_chat_model
 from tests.conftest import make_settings
 from tests.servers import llama_server
@@ -46,6 +46,9 @@ def test_local_gemma_answers_from_three_threads_with_one_model(
         assert answer.text.startswith("```python\n")
     usage = model.invoke(PROBLEM).response_metadata["usage"]
     assert 0 < usage["completion_tokens"] <= 64
+    # The Tester on the same base model: its worked example makes it write assert lines.
+    tests = build_tester(model, timeout_s=120).answer(PROBLEM)
+    assert tests.ok and "\nassert " in tests.text, tests.text
 
 
 def test_hosted_path_talks_to_an_openai_compatible_server(

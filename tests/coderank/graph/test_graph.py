@@ -51,8 +51,9 @@ def test_start_stops_at_the_vote_with_everything_stored(services: Services) -> N
     )
     cid = comparison.comparison_id
     assert steps[0] == "begin"
-    assert sorted(steps[1:4]) == ["concise_fixer", "explainer", "optimizer"]
-    assert steps[4:] == ["score", "execute", "choose_pair"]
+    # The Tester runs beside the agents (here there is none: it adds no tests).
+    assert sorted(steps[1:5]) == ["concise_fixer", "explainer", "optimizer", "tester"]
+    assert steps[5:] == ["score", "execute", "choose_pair"]
     snapshot = services.comparisons.graph.get_state({"configurable": {"thread_id": cid}})
     assert snapshot.next == ("await_vote",)
     pair = comparison.pair

@@ -91,3 +91,16 @@ def test_a_and_b_positions_are_randomised() -> None:
 def test_random_policy_is_uniform() -> None:
     pair = choose_pair(SCORES, policy="random", explore=0.0, rng=random.Random(3))
     assert pair.explored and pair.probability == pytest.approx(1 / 3)
+
+
+def test_with_execution_the_pair_policy_ranks_by_how_the_answers_ran_first() -> None:
+    ran = {"concise_fixer": 0.2, "explainer": 1.0, "optimizer": 1.0}
+    rng = random.Random(0)
+    top = choose_pair(SCORES, policy="top2", explore=0.0, rng=rng, ran=ran)
+    assert {top.a, top.b} == {"explainer", "optimizer"}  # the reranker's favourite crashed
+    assert top.probability == 1.0
+    # Uncertain: the pair the two signals separate least (equal runs, closest scores).
+    close = choose_pair(SCORES, policy="uncertain", explore=0.0, rng=rng, ran=ran)
+    assert {close.a, close.b} == {"explainer", "optimizer"}
+    alone = choose_pair(SCORES, policy="top2", explore=0.0, rng=rng)
+    assert {alone.a, alone.b} == {"concise_fixer", "explainer"}
