@@ -36,7 +36,7 @@ class BotServices:
     finetune_gate: Gate
     clock: Callable[[], float] = time.time  # leases are timed by it (the database's, shared)
     jobs: Jobs | None = None  # set by bot.jobs.start_jobs
-    execution_status: Callable[[], str] = lambda: "off"  # "on (bwrap-1)" or "off: why"
+    execution_status: Callable[[], str] = lambda: "off"  # "on (bwrap-2)" or "off: why"
     # Slower answers than a 3-second ack allows (stats, digest on demand), one at a time.
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="background")

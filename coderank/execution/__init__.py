@@ -47,7 +47,7 @@ class Executor:
 
     @property
     def status(self) -> str:
-        """``on (bwrap-1)`` or ``off: <why>``."""
+        """``on (bwrap-2)`` or ``off: <why>``."""
         why = self.why_off()
         return f"on ({SANDBOX_VERSION})" if why is None else f"off: {why}"
 

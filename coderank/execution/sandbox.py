@@ -8,6 +8,12 @@ tokens). Limits: CPU seconds, address space, processes (run as ``nobody`` when s
 so the process limit is that user's alone), file size, no core dumps; a wall-clock timeout; at
 most ``output_bytes`` of output are kept, and a program writing more is stopped.
 
+``bwrap`` leaves its namespace's PID 1 behind when it exits, for PID 1 of the machine to reap;
+where that is a container's bot process or an init that does not reap (seen here), the zombies
+pile up and, counted against the user's process limit, stop every later run ("Can't fork"). So
+each run starts under a small reaper (the system Python, a child subreaper) that waits for every
+descendant and exits with ``bwrap``'s status.
+
 Code is never run without the sandbox: :func:`probe` says whether it can start here, and the
 callers switch execution off (and say so) when it cannot.
 """
@@ -26,7 +32,27 @@ from dataclasses import dataclass
 from typing import IO, cast
 
 NOBODY = 65534
-SANDBOX_VERSION = "bwrap-1"  # stored with each result: bump when the sandbox or limits change
+SANDBOX_VERSION = "bwrap-2"  # stored with each result: bump when the sandbox or limits change
+PR_SET_CHILD_SUBREAPER = 36
+# Runs the command in its arguments, reaps every process left to it, exits with the command's
+# status (128 + the signal's number when a signal ended it, as a shell says it).
+REAPER = f"""
+import ctypes, os, sys
+ctypes.CDLL(None, use_errno=True).prctl({PR_SET_CHILD_SUBREAPER}, 1, 0, 0, 0)
+child = os.fork()
+if child == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+code = 1
+while True:
+    try:
+        pid, status = os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+    if pid == child:
+        code = os.waitstatus_to_exitcode(status)
+        code = 128 - code if code < 0 else code
+sys.exit(code)
+"""
 
 
 @dataclass(frozen=True)
@@ -94,7 +120,7 @@ class Sandbox:
             "--",
             self.python, "-I", "-X", "utf8", "-",
         ]  # fmt: skip
-        return prlimit + bwrap
+        return [self.python, "-I", "-S", "-c", REAPER, *prlimit, *bwrap]
 
     def run(self, program: str) -> RunResult:
         """Run ``program`` (Python source, sent on stdin) in the sandbox."""
