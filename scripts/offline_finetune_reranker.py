@@ -1,10 +1,15 @@
 """Fine-tune the reranker in use on exported preference pairs and compare it on held-out problems.
 
-    python scripts/offline_finetune_reranker.py --data data/pairs.jsonl \
-        [--out MODELS_DIR/reranker-ft/offline-YYYYmmdd-HHMMSS] [--epochs N] [--seed N] [--force]
+    python scripts/offline_finetune_reranker.py (--data data/pairs.jsonl | --from-executions) \
+        [--held-out pairs.jsonl] [--out MODELS_DIR/reranker-ft/offline-YYYYmmdd-HHMMSS] \
+        [--epochs N] [--seed N] [--force]
 
-The pairs come from ``scripts/export_feedback.py``. The new model is promoted (used by the bot)
-only if it does better than the current one on the held-out pairs, or with ``--force``.
+The pairs come from ``scripts/export_feedback.py``, or, with ``--from-executions`` (a cold start,
+before anyone has voted), from the store's comparisons whose answers execution decided. The
+held-out pairs are a split of the pairs by problem, or ``--held-out`` (for a cold start, by
+default, the team's voted pairs in the store, when there are any). The new model is promoted
+(used by the bot) only if it does better than the current one on the held-out pairs, or with
+``--force``.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from coderank.config import from_env
 from coderank.errors import CoderankError
 from coderank.evaluation.formatting import percent as as_percent
 from coderank.evaluation.metrics import Estimate
-from coderank.finetune.dataset import check_enough, read_pairs, split_by_problem
+from coderank.finetune.dataset import PreferencePair, check_enough, read_pairs, split_by_problem
+from coderank.finetune.executions import execution_pairs
+from coderank.finetune.export import voted_pairs
 from coderank.finetune.promotion import promote_if_better
 from coderank.finetune.results import FineTuneResult
 from coderank.finetune.train import DEFAULT_EPOCHS, finetune
 from coderank.reranker.registry import reranker_source
-from coderank.store import open_store
+from coderank.store import Store, open_store
 
 
 def positive(text: str) -> int:
@@ -72,9 +79,34 @@ def progress(stage: str, fraction: float) -> None:
         print("evaluating on the held-out pairs ...", file=sys.stderr, flush=True)
 
 
+def cold_start_pairs(
+    store: Store, held: list[PreferencePair] | None
+) -> tuple[list[PreferencePair], list[PreferencePair] | None]:
+    """The execution-decided pairs to train on, and what to evaluate on: ``held``, else the
+    team's voted pairs in the store, else (None) a split of the execution pairs."""
+    pairs, count = execution_pairs(store)
+    print(f"execution-decided pairs: {count.summary()}", file=sys.stderr)
+    if held is None:
+        voted = voted_pairs(store)
+        if voted:
+            print(f"held out: the team's {len(voted)} voted pairs", file=sys.stderr)
+            return pairs, voted
+        print("held out: no voted pairs yet, a split of the execution pairs", file=sys.stderr)
+    return pairs, held
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="pairs exported as JSON Lines")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, help="pairs exported as JSON Lines")
+    source.add_argument(
+        "--from-executions",
+        action="store_true",
+        help="train on the pairs execution decided in the store (no vote needed)",
+    )
+    parser.add_argument(
+        "--held-out", type=Path, help="evaluate on these pairs (JSON Lines) instead of a split"
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -90,16 +122,22 @@ def main(argv: list[str] | None = None) -> int:
         settings = from_env()
         stamp = datetime.now().strftime("offline-%Y%m%d-%H%M%S")
         out = args.out or Path(settings.models_dir) / "reranker-ft" / stamp
-        pairs = read_pairs(args.data)
-        # Too few pairs fail here, before the store (and its folder) or the model is opened.
-        check_enough(*split_by_problem(pairs, seed=args.seed))
-        store = open_store(settings)  # where the promotion is recorded, for every replica
+        held = read_pairs(args.held_out) if args.held_out else None
+        if args.from_executions:
+            store = open_store(settings)
+            pairs, held = cold_start_pairs(store, held)
+        else:
+            pairs = read_pairs(args.data)
+            # Too few pairs fail here, before the store (and its folder) or the model is opened.
+            check_enough(*split_by_problem(pairs, seed=args.seed))
+            store = open_store(settings)  # where the promotion is recorded, for every replica
         result = finetune(
             pairs,
             base=reranker_source(settings, store),
             out_dir=out,
             seed=args.seed,
             epochs=args.epochs,
+            held_out_pairs=held,
             on_progress=progress,
         )
     except CoderankError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.report import closed_between
+from coderank.finetune.dataset import PreferencePair, parse_pair
 from coderank.models import CHOICES
 from coderank.store import RESPONSES, Store, Window, doc_id
 
@@ -74,15 +75,26 @@ def preference_lines(
         yield preference_line(pair, chosen, rejected)
 
 
+def voted_pairs(store: Store, *, since: str | None = None) -> list[PreferencePair]:
+    """The team's decisive pairs, in memory (what :func:`export_pairs` writes)."""
+    pairs = judged_pairs(closed_between(store, Window(since, None)))
+    lines = preference_lines(pairs, _responses(store), ExportCount())
+    return [parse_pair(line) for line in lines]
+
+
+def _responses(store: Store) -> Callable[[str, str], dict[str, Any] | None]:
+    def response(comparison_id: str, agent: str) -> dict[str, Any] | None:
+        return store.get(RESPONSES, doc_id(comparison_id, agent))
+
+    return response
+
+
 def export_pairs(store: Store, out: Path, *, since: str | None = None) -> ExportCount:
     """Write the decisive comparisons closed since ``since`` to ``out`` (JSON Lines), through a
     temporary file, so a failed export leaves no half file."""
     pairs = judged_pairs(closed_between(store, Window(since, None)))
     count = ExportCount()
-
-    def response(comparison_id: str, agent: str) -> dict[str, Any] | None:
-        return store.get(RESPONSES, doc_id(comparison_id, agent))
-
+    response = _responses(store)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     try:

@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coderank.errors import FineTuneError
-from coderank.finetune.dataset import PreferencePair, check_enough, problems, split_by_problem
+from coderank.finetune.dataset import (
+    PreferencePair,
+    check_enough,
+    problem_key,
+    problems,
+    split_by_problem,
+)
 from coderank.finetune.results import (
     FineTuneResult,
     PairCounts,
@@ -59,6 +65,7 @@ def finetune(
     epochs: int = DEFAULT_EPOCHS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     held_out: float = HELD_OUT,
+    held_out_pairs: Sequence[PreferencePair] | None = None,
     on_progress: ProgressFn | None = None,
     progress_bar: bool = True,
 ) -> FineTuneResult:
@@ -69,6 +76,9 @@ def finetune(
         base: the reranker in use, or ``(source, model id)`` to load it; it is not modified.
         out_dir: the new model's folder; must not exist or be empty.
         seed: for the split, the training order, dropout and the A/B order of the evaluation.
+        held_out_pairs: evaluate on these instead of a split of ``pairs`` (e.g. the team's voted
+            pairs when training on execution-decided ones); training pairs of their problems are
+            left out, so no held-out problem is trained on.
         on_progress: called with ``("evaluating" | "training", fraction done)``, possibly many
             times a second; throttle on your side.
         progress_bar: show the trainer's tqdm bar on stderr.
@@ -78,7 +88,12 @@ def finetune(
             written then.
     """
     report = on_progress or (lambda stage, fraction: None)
-    train, held = split_by_problem(pairs, held_out=held_out, seed=seed)
+    if held_out_pairs is None:
+        train, held = split_by_problem(pairs, held_out=held_out, seed=seed)
+    else:
+        held = list(held_out_pairs)
+        kept_out = problems(held)
+        train = [p for p in pairs if problem_key(p.query) not in kept_out]
     check_enough(train, held)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise FineTuneError(f"{out_dir} already exists and is not empty")

@@ -78,3 +78,49 @@ def test_admins_see_each_voters_agreement_with_the_gold_comparisons(
         assert "gold 0 for, 0 against (agreement n/a (n=0))" in lines["U0DAN"]
     finally:
         bot.stop()
+
+
+HOGGING = (  # ignores the per-test alarm and spins: only the sandbox's CPU limit stops it
+    "```python\nimport signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+    "while True:\n    pass\n```"
+)
+
+
+def test_the_bot_keeps_serving_other_channels_while_a_hostile_answer_runs(
+    tmp_path: Path, slack: SlackApiServer
+) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from coderank.agents.agents import build_agents
+
+    # Each agent answers the first problem well and the second with code that hogs the CPU.
+    agents = {
+        name: build_agents(FakeListChatModel(responses=[ANSWERS[name], HOGGING]), timeout_s=5)[name]
+        for name in ANSWERS
+    }
+    bot = start_bot(tmp_path, slack, agents=agents)
+    try:
+        bot.send.command(PROBLEM, channel="C0FIRST")
+        first, first_ts, _ = bot.vote_message("C0FIRST")
+        bot.send.command(PROBLEM, channel="C0SECOND")  # its three answers now spin in the sandbox
+        slack.wait_for(lambda: bot.core.store.count("comparisons") == 2)
+        click = bot.send.click(
+            ids.VOTE_A, first, user="U0BOB", channel="C0FIRST", message_ts=first_ts,
+            response_name="bob",
+        )  # fmt: skip
+        assert click.status == 200 and click.seconds < 3
+        (confirmation,) = slack.wait_for(lambda: slack.responses_to("bob"))
+        assert confirmation["text"].startswith("You voted A")
+        assert not any(
+            ch == "C0SECOND" and "Which answer" in (m["text"] or "")
+            for (ch, _), m in slack.messages.items()
+        )  # still running its answers
+        second, _, _ = bot.vote_message("C0SECOND", timeout_s=60)
+        runs = bot.core.store.find(EXECUTIONS, {"comparison_id": second})
+        stopped = {d["agent"]: d["summary"] for d in runs}
+        # three spinning answers on two cores: the CPU limit or the wall clock stops each
+        assert set(stopped.values()) <= {"stopped: cpu limit", "stopped: timeout"}, stopped
+        assert len(stopped) == 3
+        assert bot.core.comparisons.get(first).votes == {"U0BOB": "A"}
+    finally:
+        bot.stop()

@@ -1,0 +1,155 @@
+"""Run the references and the broken answers in the sandbox, and keep what the tests decide.
+
+A problem is kept when its reference runs and passes its own tests; a broken answer is kept when
+the tests fail it (a subtle bug must also run: it gives wrong answers, it does not crash). Every
+answer's code is normalised the same way (``ast.unparse``), so formatting tells nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import random
+import secrets
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from coderank.errors import CoderankError
+from coderank.evalset import Problem
+from coderank.evalset.broken import (
+    CRASH,
+    SUBTLE,
+    UNFINISHED,
+    WRONG_PROBLEM,
+    as_answer,
+    crash,
+    mutants,
+    unfinished,
+    wrong_problem,
+)
+from coderank.execution.checks import Check, check_answer
+from coderank.execution.sandbox import Sandbox
+
+MAX_MUTANTS_TRIED = 8
+
+
+@dataclass(frozen=True)
+class Broken:
+    kind: str
+    text: str
+    summary: str  # what running it showed, e.g. "2/6 checks passed"
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One problem of the set: its tests, the reference answer and the broken answers kept."""
+
+    problem: Problem
+    tests: tuple[str, ...]
+    reference: str  # the reference as an answer (text with a code block)
+    broken: tuple[Broken, ...]
+
+
+@dataclass
+class BuildReport:
+    items: list[EvalItem] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)  # problem -> why
+
+
+def normalised(code: str) -> str:
+    return ast.unparse(ast.parse(code))
+
+
+def expected_outputs(sandbox: Sandbox, problem: Problem) -> list[str]:
+    """The reference's result for each input, as ``repr`` text, run in the sandbox.
+
+    Raises:
+        CoderankError: the reference did not run.
+    """
+    marker = f"@@evalset-{secrets.token_hex(8)}@@"
+    program = (
+        f"import json\n{problem.reference}\n"
+        f"calls = {[list(args) for args in problem.inputs]!r}\n"
+        f"print({marker!r} + json.dumps([repr({problem.name}(*args)) for args in calls]))\n"
+    )
+    result = sandbox.run(program)
+    for line in result.stdout.splitlines():
+        if line.startswith(marker):
+            outputs: list[str] = json.loads(line[len(marker) :])
+            return outputs
+    raise CoderankError(f"the reference of {problem.name} did not run: {result.stderr[-200:]}")
+
+
+def tests_of(problem: Problem, outputs: Sequence[str]) -> list[str]:
+    """One ``assert`` line per input: the call and the reference's result."""
+    return [
+        f"assert {problem.name}({', '.join(repr(a) for a in args)}) == {want}"
+        for args, want in zip(problem.inputs, outputs, strict=True)
+    ]
+
+
+def build_item(
+    sandbox: Sandbox, problem: Problem, other: Problem, *, seed: int = 0
+) -> EvalItem | str:
+    """The item of ``problem`` (``other`` gives its wrong-problem answer), or why it is dropped."""
+    try:
+        tests = tests_of(problem, expected_outputs(sandbox, problem))
+    except CoderankError as exc:
+        return str(exc)
+    checks = [Check(t, "evalset") for t in tests]
+    reference = normalised(problem.reference)
+    ran = check_answer(sandbox, reference, checks)
+    if ran.passed != len(checks):
+        return f"the reference fails its own tests: {ran.summary}"
+    broken: list[Broken] = []
+    for variant in mutants(reference, seed=seed)[:MAX_MUTANTS_TRIED]:
+        result = check_answer(sandbox, variant, checks)
+        if result.ran and result.passed < result.total:
+            broken.append(Broken(SUBTLE, as_answer(variant), result.summary))
+            break
+    for kind, code in (
+        (WRONG_PROBLEM, normalised(wrong_problem(other))),
+        (UNFINISHED, normalised(unfinished(problem))),
+        (CRASH, normalised(crash(problem))),
+    ):
+        result = check_answer(sandbox, code, checks)
+        if result.passed < result.total:
+            broken.append(Broken(kind, as_answer(code), result.summary))
+    return EvalItem(problem, tuple(tests), as_answer(reference), tuple(broken))
+
+
+def build_eval_set(
+    problems: Sequence[Problem], sandbox: Sandbox, *, seed: int = 0, workers: int = 4
+) -> BuildReport:
+    """Every problem's item, run side by side in ``workers`` sandboxes."""
+    rng = random.Random(seed)
+    others = list(problems)
+    rng.shuffle(others)
+    # Each problem's wrong answer is another problem's reference (never its own).
+    pairs = [
+        (p, others[i] if others[i] != p else others[(i + 1) % len(others)])
+        for i, p in enumerate(problems)
+    ]
+    report = BuildReport()
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda po: build_item(sandbox, po[0], po[1], seed=seed), pairs))
+    for (problem, _), result in zip(pairs, results, strict=True):
+        if isinstance(result, str):
+            report.dropped[problem.name] = result
+        else:
+            report.items.append(result)
+    return report
+
+
+def split_items(
+    items: Sequence[EvalItem], *, held_out: float = 0.3, seed: int = 0
+) -> tuple[list[EvalItem], list[EvalItem]]:
+    """``(train, held_out)`` by problem, seeded; the same items and seed give the same split."""
+    names = sorted(item.problem.name for item in items)
+    random.Random(seed).shuffle(names)
+    held = set(names[: max(1, round(len(names) * held_out))])
+    return (
+        [i for i in items if i.problem.name not in held],
+        [i for i in items if i.problem.name in held],
+    )

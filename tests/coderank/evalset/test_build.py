@@ -1,0 +1,77 @@
+"""The evaluation set: broken answers made one kind at a time, and kept only when running the
+tests (in the real sandbox) shows them broken."""
+
+from __future__ import annotations
+
+from coderank.evalset import Problem
+from coderank.evalset.broken import CRASH, SUBTLE, UNFINISHED, WRONG_PROBLEM, mutants
+from coderank.evalset.build import build_eval_set, split_items
+from coderank.evalset.score import ALL, kind_accuracy, preference_pairs
+from coderank.execution.sandbox import Sandbox
+from tests.fakes import LengthReranker
+
+CLAMP = Problem(
+    name="clamp_all",
+    params="xs, low, high",
+    description="Return xs with every number below low raised to low and above high cut to high.",
+    body=("return [min(max(x, low), high) for x in xs]",),
+    inputs=(([1, 5, 9], 2, 8), ([], 0, 1), ([-3, 3], -1, 1), ([4], 4, 4), ([0, 10], 1, 9)),
+)
+RUNS = Problem(
+    name="longest_run",
+    params="xs",
+    description="Return the length of the longest run of equal neighbours in the list xs.",
+    body=(
+        "best = 0",
+        "current = 0",
+        "for i, x in enumerate(xs):",
+        "    current = current + 1 if i > 0 and xs[i - 1] == x else 1",
+        "    best = max(best, current)",
+        "return best",
+    ),
+    inputs=(([],), ([7],), ([1, 1, 2, 2, 2],), ([3, 4, 5],), ([9, 9, 9, 1, 9, 9],)),
+)
+CONSTANT = Problem(  # its reference does not pass its own tests: dropped, never kept
+    name="broken_reference",
+    params="n",
+    description="Return n.",
+    body=("import random", "return random.random()"),
+    inputs=((1,), (2,)),
+)
+
+
+def test_a_mutant_changes_one_thing() -> None:
+    variants = mutants("def f(a, b):\n    return a + b if a < 2 else b", seed=0)
+    assert sorted(variants) == sorted(
+        [
+            "def f(a, b):\n    return a - b if a < 2 else b",
+            "def f(a, b):\n    return a + b if a <= 2 else b",
+            "def f(a, b):\n    return a + b if a < 3 else b",
+        ]
+    )
+
+
+def test_only_answers_the_tests_fail_are_kept_and_the_split_is_by_problem() -> None:
+    report = build_eval_set([CLAMP, RUNS, CONSTANT], Sandbox(), seed=0)
+    assert list(report.dropped) == ["broken_reference"]
+    assert "fails its own tests" in report.dropped["broken_reference"]
+    items = {item.problem.name: item for item in report.items}
+    runs = items["longest_run"]
+    assert runs.tests[2] == "assert longest_run([1, 1, 2, 2, 2]) == 3"
+    kinds = {b.kind: b for b in runs.broken}
+    assert set(kinds) == {SUBTLE, WRONG_PROBLEM, UNFINISHED, CRASH}
+    assert kinds[CRASH].summary == "NameError: name 'validate_longest_run' is not defined"
+    assert kinds[UNFINISHED].summary == "AssertionError"  # None is no answer
+    assert "checks passed" in kinds[SUBTLE].summary  # it runs, and gives some wrong answers
+    assert kinds[SUBTLE].summary != "5/5 checks passed"
+    wrong = kinds[WRONG_PROBLEM]  # another problem's reference: the tests' function is missing
+    assert "def longest_run" not in wrong.text
+    assert wrong.summary == "NameError: name 'longest_run' is not defined"
+
+    pairs = preference_pairs(report.items)
+    assert len(pairs) == sum(len(i.broken) for i in report.items)
+    assert {p.chosen for p in pairs if p.query == RUNS.query} == {runs.reference}
+    train, held = split_items(report.items, held_out=0.5, seed=0)
+    assert {i.problem.name for i in train}.isdisjoint({i.problem.name for i in held})
+    accuracy = kind_accuracy(LengthReranker(), report.items)
+    assert accuracy[ALL].n == len(pairs)
