@@ -66,7 +66,9 @@ def build_bot_services(
 ) -> BotServices:
     updater = MessageUpdater(client)
     streams = ProgressStreams(client) if slack.stream_progress else None
-    surface = SlackSurface(updater, core.comparisons, streams)
+    surface = SlackSurface(
+        updater, core.comparisons, streams, checks_while_voting=settings.checks_while_voting
+    )
     shared = core.coordination
     generations = Generations(
         core.comparisons, shared.pending(), GenerationPool(slack.gen_workers), surface

@@ -31,9 +31,11 @@ def message_of(surface: Mapping[str, str]) -> tuple[str, str] | None:
     return (channel, ts) if channel and ts else None
 
 
-def render(comparison: Comparison) -> tuple[str, list[dict[str, Any]]]:
-    """The vote while it is open, the results once closed."""
-    return results_message(comparison) if comparison.closed else vote_message(comparison)
+def render(comparison: Comparison, *, checks: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """The vote while it is open (with the checks if ``checks``), the results once closed."""
+    if comparison.closed:
+        return results_message(comparison)
+    return vote_message(comparison, checks=checks)
 
 
 class SlackSurface:
@@ -45,10 +47,13 @@ class SlackSurface:
         updater: MessageUpdater,
         comparisons: Comparisons,
         streams: ProgressStreams | None = None,
+        *,
+        checks_while_voting: bool = False,
     ) -> None:
         self.updater = updater
         self.comparisons = comparisons
         self.streams = streams
+        self.checks_while_voting = checks_while_voting
 
     def posted(self, request: GenerationRequest) -> None:
         """``request``'s message is posted: its progress is streamed into the message's thread
@@ -69,13 +74,14 @@ class SlackSurface:
         if where is None or comparison.pair is None or comparison.status == FAILED:
             return
         cid = comparison.comparison_id
-        text, blocks = render(comparison)
+        checks = self.checks_while_voting
+        text, blocks = render(comparison, checks=checks)
         self.updater.push(
             *where,
             text=text,
             blocks=blocks,
             final=comparison.closed,
-            refresh=lambda: render(self.comparisons.get(cid)),
+            refresh=lambda: render(self.comparisons.get(cid), checks=checks),
         )
 
     def _status(self, request: GenerationRequest, status: str | None = None, **kw: int) -> None:

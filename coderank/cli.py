@@ -112,12 +112,15 @@ class Progress:
             self.say("pair chosen")
 
 
-def _print_pair(comparison: Comparison, out: TextIO) -> None:
+def _print_pair(comparison: Comparison, out: TextIO, *, checks: bool = False) -> None:
+    """The problem and the pair, blind; what running them showed only with ``checks``."""
     print(f"\nProblem: {comparison.problem}\n", file=out)
     for label, answer in comparison.shown().items():
         print(f"===== Answer {label} =====", file=out)
         print(answer.text.strip(), file=out)
         print(file=out)
+    if checks and comparison.checks:
+        print(f"Checks: {comparison.checks_text()}\n", file=out)
 
 
 def _ask_vote(stdin: TextIO, out: TextIO) -> str | None:
@@ -180,7 +183,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
             problem, requester=_user(args.user), source="cli", on_progress=progress
         )
         cid = comparison.comparison_id
-        _print_pair(comparison, out)
+        _print_pair(comparison, out, checks=settings.checks_while_voting)
         choice = args.vote or (_ask_vote(sys.stdin, out) if sys.stdin.isatty() else None)
         if choice is None:
             print(

@@ -36,6 +36,7 @@ class Settings:
     reranker_load_dir: str | None = None
     execution: str = "auto"  # run each answer's code in the bwrap sandbox where it works; "off"
     tester: str = "on"  # a fourth agent writes tests from the problem alone (when execution runs)
+    checks_while_voting: bool = False  # show what running the answers showed before the reveal
     store: str = "sqlite"
     astra_endpoint: str | None = None
     astra_token: str | None = field(default=None, repr=False)
@@ -175,6 +176,7 @@ class _ModelSettings(TypedDict):
     reranker_load_dir: str | None
     execution: str
     tester: str
+    checks_while_voting: bool
 
 
 def _model_settings(env: _Env) -> _ModelSettings:
@@ -217,6 +219,7 @@ def _model_settings(env: _Env) -> _ModelSettings:
         "reranker_load_dir": reranker_load_dir,
         "execution": env.choice("EXECUTION", "auto", ("auto", "off")),
         "tester": env.choice("TESTER", "on", ("on", "off")),
+        "checks_while_voting": env.choice("CHECKS_WHILE_VOTING", "off", ("on", "off")) == "on",
     }
 
 

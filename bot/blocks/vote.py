@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot import ids
 from bot.blocks.answers import answer_block
-from bot.blocks.text import quote
+from bot.blocks.text import escape, quote
 from coderank.models import Comparison
 
 PROBLEM_LIMIT = 2500
@@ -63,15 +63,24 @@ def voters_text(voters: int) -> str:
     return f"{voters} {'person has' if voters == 1 else 'people have'} voted."
 
 
-def vote_message(comparison: Comparison) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of an open comparison. Which agent wrote A or B is not shown."""
+def vote_message(
+    comparison: Comparison, *, checks: bool = False
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks of an open comparison. Which agent wrote A or B is not shown;
+    what running them showed only with ``checks`` (``CHECKS_WHILE_VOTING=on``: it steers votes)."""
     cid = comparison.comparison_id
     voters = comparison.voters
+    ran = comparison.checks_text() if checks else ""
     blocks: list[Block] = [
         HeaderBlock(text="Which answer is better?"),
         problem_block(comparison),
         DividerBlock(),
         *answer_blocks(comparison),
+        *(
+            [ContextBlock(elements=[MarkdownTextObject(text=f"*Checks:* {escape(ran)}")])]
+            if ran
+            else []
+        ),
         DividerBlock(),
         ContextBlock(
             block_id=ids.BLOCK_TALLY, elements=[MarkdownTextObject(text=voters_text(voters))]

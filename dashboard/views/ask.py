@@ -198,6 +198,8 @@ def _close(ctx: Context, c: Comparison, me: str) -> None:
 def _voting(ctx: Context, c: Comparison, me: str) -> None:
     st.subheader("Which answer is better?")
     _pair(c, reveal=False)
+    if ctx.settings.checks_while_voting and c.checks:  # off by default: it steers the votes
+        st.caption(f"Running the code: {c.checks_text()}")
     mine = c.votes.get(me)
     counted = f"{c.voters} voter(s) so far"
     if mine:

@@ -124,3 +124,18 @@ def test_the_bot_keeps_serving_other_channels_while_a_hostile_answer_runs(
         assert bot.core.comparisons.get(first).votes == {"U0BOB": "A"}
     finally:
         bot.stop()
+
+
+def test_a_setting_shows_the_checks_while_voting_is_open(
+    tmp_path: Path, slack: SlackApiServer
+) -> None:
+    bot = start_bot(tmp_path, slack, agents=fake_agents(ANSWERS), env={"CHECKS_WHILE_VOTING": "on"})
+    try:
+        bot.send.command(PROBLEM)
+        cid, _, message = bot.vote_message()
+        comparison = bot.core.comparisons.get(cid)
+        assert comparison.pair is not None
+        a, b = comparison.pair.a, comparison.pair.b
+        assert f"*Checks:* A: {EXPECTED[a]} · B: {EXPECTED[b]}" in text_of(message)
+    finally:
+        bot.stop()
