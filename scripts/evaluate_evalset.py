@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coderank.config import from_env
 from coderank.errors import CoderankError
 from coderank.evalset import load_problems
-from coderank.evalset.build import build_eval_set, split_items
+from coderank.evalset.build import build_eval_set, one_of_each_kind, split_items
 from coderank.evalset.score import kind_accuracy, preference_pairs
 from coderank.evaluation.formatting import format_estimate
 from coderank.evaluation.metrics import Estimate
@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--finetune", type=Path, help="fine-tune on the training problems here")
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--subtle",
+        type=int,
+        default=1,
+        help="subtle bugs per training problem (held-out problems are measured on one)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = from_env()
@@ -63,12 +69,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"the evaluation set is built by running code in the sandbox: {why}"
             )
         started = time.monotonic()
-        report = build_eval_set(load_problems(), executor.sandbox, seed=args.seed)
+        report = build_eval_set(
+            load_problems(), executor.sandbox, seed=args.seed, subtle=args.subtle
+        )
         train, held = split_items(report.items, seed=args.seed)
+        held = [one_of_each_kind(item) for item in held]
         print(
-            f"evaluation set: {len(report.items)} problems kept ({len(report.dropped)} dropped), "
-            f"{len(preference_pairs(report.items))} pairs; {len(train)} training problems, "
-            f"{len(held)} held out; built in {time.monotonic() - started:.0f} s",
+            f"evaluation set: {len(report.items)} problems kept ({len(report.dropped)} dropped); "
+            f"{len(train)} training problems ({len(preference_pairs(train))} pairs), "
+            f"{len(held)} held out ({len(preference_pairs(held))} pairs); "
+            f"built in {time.monotonic() - started:.0f} s",
             file=sys.stderr,
         )
         source, model_id = (

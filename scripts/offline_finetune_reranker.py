@@ -64,6 +64,8 @@ def format_summary(result: FineTuneResult) -> str:
         ("base model", result.base_model),
         ("held-out accuracy before", percent(result.before.accuracy)),
         ("held-out accuracy after", percent(result.after.accuracy)),
+        *((f"  {kind}", f"{percent(result.before.by_kind.get(kind, e))} -> {percent(e)}")
+          for kind, e in result.after.by_kind.items()),
         ("Kendall tau before / after", f"{tau(result.before.kendall_tau)} / "
          f"{tau(result.after.kendall_tau)}"),
         ("training", f"{result.epochs} epoch(s), {result.train_seconds:.0f} s, "

@@ -38,6 +38,11 @@ def result_text(run: dict[str, Any]) -> str:
             f"Held-out accuracy: {_percent(before['accuracy'])} before → "
             f"{_percent(after['accuracy'])} after "
             f"[{_percent(after['accuracy_low'])}, {_percent(after['accuracy_high'])}]",
+            *(
+                f"• {kind}: {_percent(before.get('by_kind', {}).get(kind, {}).get('accuracy'))}"
+                f" → {_percent(e['accuracy'])} (n={e['n']})"
+                for kind, e in after.get("by_kind", {}).items()
+            ),
             f"Model: `{m['model']}` (from `{m['base_model']}`)",
             f"{verdict}: {run['reason']}",
         ]

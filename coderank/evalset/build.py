@@ -13,7 +13,7 @@ import random
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from coderank.errors import CoderankError
 from coderank.evalset import Problem
@@ -90,9 +90,10 @@ def tests_of(problem: Problem, outputs: Sequence[str]) -> list[str]:
 
 
 def build_item(
-    sandbox: Sandbox, problem: Problem, other: Problem, *, seed: int = 0
+    sandbox: Sandbox, problem: Problem, other: Problem, *, seed: int = 0, subtle: int = 1
 ) -> EvalItem | str:
-    """The item of ``problem`` (``other`` gives its wrong-problem answer), or why it is dropped."""
+    """The item of ``problem`` (``other`` gives its wrong-problem answer), or why it is dropped.
+    Up to ``subtle`` subtle bugs are kept (more make more training pairs)."""
     try:
         tests = tests_of(problem, expected_outputs(sandbox, problem))
     except CoderankError as exc:
@@ -103,11 +104,12 @@ def build_item(
     if ran.passed != len(checks):
         return f"the reference fails its own tests: {ran.summary}"
     broken: list[Broken] = []
-    for variant in mutants(reference, seed=seed)[:MAX_MUTANTS_TRIED]:
+    for variant in mutants(reference, seed=seed)[: MAX_MUTANTS_TRIED * subtle]:
         result = check_answer(sandbox, variant, checks)
         if result.ran and result.passed < result.total:
             broken.append(Broken(SUBTLE, as_answer(variant), result.summary))
-            break
+            if len(broken) == subtle:
+                break
     for kind, code in (
         (WRONG_PROBLEM, normalised(wrong_problem(other))),
         (UNFINISHED, normalised(unfinished(problem))),
@@ -120,9 +122,15 @@ def build_item(
 
 
 def build_eval_set(
-    problems: Sequence[Problem], sandbox: Sandbox, *, seed: int = 0, workers: int = 4
+    problems: Sequence[Problem],
+    sandbox: Sandbox,
+    *,
+    seed: int = 0,
+    workers: int = 4,
+    subtle: int = 1,
 ) -> BuildReport:
-    """Every problem's item, run side by side in ``workers`` sandboxes."""
+    """Every problem's item, run side by side in ``workers`` sandboxes, with up to ``subtle``
+    subtle bugs each."""
     rng = random.Random(seed)
     others = list(problems)
     rng.shuffle(others)
@@ -133,13 +141,23 @@ def build_eval_set(
     ]
     report = BuildReport()
     with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda po: build_item(sandbox, po[0], po[1], seed=seed), pairs))
+        results = list(
+            pool.map(lambda po: build_item(sandbox, po[0], po[1], seed=seed, subtle=subtle), pairs)
+        )
     for (problem, _), result in zip(pairs, results, strict=True):
         if isinstance(result, str):
             report.dropped[problem.name] = result
         else:
             report.items.append(result)
     return report
+
+
+def one_of_each_kind(item: EvalItem) -> EvalItem:
+    """``item`` with at most one broken answer of each kind (the first kept), as it is measured."""
+    kept: dict[str, Broken] = {}
+    for broken in item.broken:
+        kept.setdefault(broken.kind, broken)
+    return replace(item, broken=tuple(kept.values()))
 
 
 def split_items(

@@ -27,6 +27,7 @@ def preference_pairs(items: Sequence[EvalItem]) -> list[PreferencePair]:
             rejected_agent=broken.kind,
             votes={},
             created_at="",
+            kind=broken.kind,
         )
         for item in items
         for broken in item.broken

@@ -36,10 +36,13 @@ class PreferencePair:
     rejected_agent: str
     votes: dict[str, int] = field(hash=False)
     created_at: str
+    # What is wrong with the rejected answer, when known (the evaluation set's kinds); optional.
+    kind: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The pair as one line of the export format (a plain dict)."""
-        return {name: getattr(self, name) for name in FIELDS}
+        line = {name: getattr(self, name) for name in FIELDS}
+        return {**line, "kind": self.kind} if self.kind else line
 
 
 def parse_pair(record: object) -> PreferencePair:
@@ -64,7 +67,10 @@ def parse_pair(record: object) -> PreferencePair:
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in votes.values()
     ):
         raise FineTuneInputError("field 'votes' is not an object of vote counts")
-    return PreferencePair(**{name: record[name] for name in FIELDS})
+    kind = record.get("kind", "")
+    if not isinstance(kind, str):
+        raise FineTuneInputError("field 'kind' is not a string")
+    return PreferencePair(**{name: record[name] for name in FIELDS}, kind=kind)
 
 
 def read_pairs(path: Path) -> list[PreferencePair]:

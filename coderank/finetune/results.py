@@ -4,7 +4,7 @@ content of ``metrics.json``). No vendor imports: the bot reads these without loa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,14 +29,22 @@ class HeldOutEvaluation:
 
     accuracy: Estimate
     kendall_tau: float | None
+    # Accuracy per kind of rejected answer, when the pairs carry one (else empty).
+    by_kind: dict[str, Estimate] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "accuracy": self.accuracy.value,
             "accuracy_low": self.accuracy.low,
             "accuracy_high": self.accuracy.high,
             "kendall_tau": self.kendall_tau,
         }
+        if self.by_kind:
+            result["by_kind"] = {
+                kind: {"accuracy": e.value, "low": e.low, "high": e.high, "n": e.n}
+                for kind, e in self.by_kind.items()
+            }
+        return result
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,13 @@ def evaluate_held_out(
         chosen, rejected = reranker.score(pair.query, [pair.chosen, pair.rejected])
         diffs[i] = chosen - rejected
     right = int((diffs > 0).sum())
+    by_kind = {
+        kind: wilson(int((diffs[mask] > 0).sum()), int(mask.sum()))
+        for kind in sorted({p.kind for p in pairs if p.kind})
+        if (mask := np.array([p.kind == kind for p in pairs])).any()
+    }
     # Half the pairs show the chosen answer as A (+1), half as B (-1), in a seeded order.
     y = np.where(np.arange(len(pairs)) % 2 == 0, 1, -1)
     np.random.default_rng(seed).shuffle(y)
     tau = weighted_tau_b(diffs * y, y, np.ones(len(pairs)))
-    return HeldOutEvaluation(accuracy=wilson(right, len(pairs)), kendall_tau=tau)
+    return HeldOutEvaluation(accuracy=wilson(right, len(pairs)), kendall_tau=tau, by_kind=by_kind)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from coderank.evalset import Problem
 from coderank.evalset.broken import CRASH, SUBTLE, UNFINISHED, WRONG_PROBLEM, mutants
-from coderank.evalset.build import build_eval_set, split_items
+from coderank.evalset.build import build_eval_set, one_of_each_kind, split_items
 from coderank.evalset.score import ALL, kind_accuracy, preference_pairs
 from coderank.execution.sandbox import Sandbox
 from tests.fakes import LengthReranker
@@ -75,3 +75,37 @@ def test_only_answers_the_tests_fail_are_kept_and_the_split_is_by_problem() -> N
     assert {i.problem.name for i in train}.isdisjoint({i.problem.name for i in held})
     accuracy = kind_accuracy(LengthReranker(), report.items)
     assert accuracy[ALL].n == len(pairs)
+
+
+def test_more_subtle_bugs_for_training_and_one_of_each_kind_to_measure() -> None:
+    report = build_eval_set([RUNS, CLAMP], Sandbox(), seed=0, subtle=3)
+    runs = next(i for i in report.items if i.problem.name == "longest_run")
+    subtle = [b for b in runs.broken if b.kind == SUBTLE]
+    assert len(subtle) == 3 and len({b.text for b in subtle}) == 3
+    measured = one_of_each_kind(runs)
+    assert [b.kind for b in measured.broken].count(SUBTLE) == 1
+    assert measured.broken[0] == subtle[0]
+
+
+def test_a_fine_tunes_figures_come_per_kind_when_the_pairs_carry_one() -> None:
+    from bot.blocks.finetune import result_text
+    from coderank.finetune.dataset import parse_pair
+    from coderank.finetune.results import evaluate_held_out
+
+    report = build_eval_set([RUNS, CLAMP], Sandbox(), seed=0)
+    pairs = preference_pairs(report.items)
+    assert {p.kind for p in pairs} == {SUBTLE, WRONG_PROBLEM, UNFINISHED, CRASH}
+    assert parse_pair(pairs[0].to_json()) == pairs[0]  # the kind survives the JSON Lines format
+    figures = evaluate_held_out(LengthReranker(), pairs)
+    assert set(figures.by_kind) == {SUBTLE, WRONG_PROBLEM, UNFINISHED, CRASH}
+    assert sum(e.n for e in figures.by_kind.values()) == figures.accuracy.n == len(pairs)
+    assert figures.to_json()["by_kind"][CRASH]["n"] == 2
+    metrics = {
+        "pairs": {"total": 8, "train": 0, "held_out": 8, "held_out_problems": 2},
+        "before": figures.to_json(),
+        "after": figures.to_json(),
+        "model": "m",
+        "base_model": "b",
+    }
+    text = result_text({"metrics": metrics, "by": "U1", "promoted": False, "reason": "no"})
+    assert f"• {CRASH}: " in text and "(n=2)" in text
