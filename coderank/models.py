@@ -163,6 +163,8 @@ class Comparison:
     checks: Mapping[str, str] = field(default_factory=dict)
     execution_scores: Mapping[str, float] = field(default_factory=dict)  # agent -> 0..1
     tests: tuple[str, ...] = ()  # the Tester's tests, written from the problem alone
+    # agent -> its answer's style (coderank.evaluation.style), for style-controlled standings
+    style: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     # --- derived ----------------------------------------------------------------------------
 
@@ -322,6 +324,7 @@ class Comparison:
             "pick_signal": self.pick_signal,
             "gold": self.gold,
             "tests": list(self.tests),
+            "style": {agent: dict(features) for agent, features in self.style.items()},
         }
         return doc
 
@@ -352,6 +355,10 @@ class Comparison:
             checks=dict(doc.get("checks") or {}),
             execution_scores={k: float(v) for k, v in (doc.get("execution_scores") or {}).items()},
             tests=tuple(str(t) for t in doc.get("tests") or ()),
+            style={
+                str(agent): {str(k): float(v) for k, v in features.items()}
+                for agent, features in (doc.get("style") or {}).items()
+            },
         )
 
 

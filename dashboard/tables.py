@@ -91,6 +91,7 @@ def standing_rows(standings: Iterable[AgentStanding]) -> list[Row]:
             "comparisons": s.comparisons,
             "win rate": format_estimate(s.win_rate, as_percent=True),
             "Bradley-Terry": format_estimate(s.strength, digits=0),
+            "style-controlled": format_estimate(s.styled, digits=0),
         }
         for s in standings
     ]

@@ -26,7 +26,7 @@ from coderank.evalset.score import kind_accuracy, preference_pairs
 from coderank.evaluation.formatting import format_estimate
 from coderank.evaluation.metrics import Estimate
 from coderank.execution import Executor
-from coderank.finetune.train import DEFAULT_EPOCHS, finetune
+from coderank.finetune.train import DEFAULT_EPOCHS, LEARNING_RATE, finetune
 from coderank.reranker.cross_encoder import CrossEncoderReranker
 from coderank.reranker.registry import reranker_source
 
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="measure this reranker folder instead")
     parser.add_argument("--finetune", type=Path, help="fine-tune on the training problems here")
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
+    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--subtle",
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 out_dir=args.finetune,
                 seed=args.seed,
                 epochs=args.epochs,
+                learning_rate=args.learning_rate,
                 held_out_pairs=preference_pairs(held),
             )
             tuned = CrossEncoderReranker(str(args.finetune), model_id=str(args.finetune))

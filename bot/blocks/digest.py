@@ -73,11 +73,12 @@ def _agreement_text(this: EvalReport, last: EvalReport) -> str:
 
 def leaderboard_text(report: EvalReport) -> str:
     """The agents by Bradley-Terry strength, with their win rates (the digest, the App Home)."""
-    lines = ["*Leaderboard* (Bradley-Terry strength, 95% intervals)"]
+    lines = ["*Leaderboard* (Bradley-Terry strength, raw and with style held equal; 95% intervals)"]
     for rank, s in enumerate(report.standings, start=1):
         name = LABELS.get(s.agent, escape(s.agent))
         lines.append(
             f"{rank}. *{name}*: strength {format_estimate(s.strength, digits=0)} · "
+            f"style-controlled {format_estimate(s.styled, digits=0)} · "
             f"win rate {format_estimate(s.win_rate, as_percent=True)}"
         )
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from coderank.agents.prompts import LABELS
-from coderank.evaluation.formatting import format_estimate, signals_text, too_few_pairs
+from coderank.evaluation.formatting import format_estimate, short, signals_text, too_few_pairs
 from coderank.evaluation.report import EvalReport
 
 
@@ -31,7 +31,9 @@ def stats_message(report: EvalReport, counts: dict[str, int]) -> tuple[str, list
         lines.append(
             "*Agents by strength:* "
             + ", ".join(
-                f"{LABELS.get(s.agent, s.agent)} {format_estimate(s.win_rate, as_percent=True)}"
+                f"{LABELS.get(s.agent, s.agent)} {format_estimate(s.win_rate, as_percent=True)} "
+                f"(strength {short(s.strength, digits=0)}, style-controlled "
+                f"{short(s.styled, digits=0)})"
                 for s in ranked
             )
         )

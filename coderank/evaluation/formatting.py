@@ -84,6 +84,14 @@ def report_rows(report: EvalReport) -> list[tuple[str, str]]:
     for s in report.standings:
         rows.append((f"agent {s.agent}: win rate", format_estimate(s.win_rate, as_percent=True)))
         rows.append((f"agent {s.agent}: Bradley-Terry", format_estimate(s.strength, digits=0)))
+        rows.append(
+            (
+                f"agent {s.agent}: Bradley-Terry, style-controlled",
+                format_estimate(s.styled, digits=0),
+            )
+        )
+    for name, effect in report.style_effects.items():
+        rows.append((f"style effect: {name} (log-odds per SD)", format_estimate(effect, digits=2)))
     return rows
 
 

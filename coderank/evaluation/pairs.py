@@ -33,6 +33,9 @@ class JudgedPair:
     # How well each shown answer ran in the sandbox (0..1; None: execution was off).
     exec_a: float | None = None
     exec_b: float | None = None
+    # Each shown answer's style (coderank.evaluation.style; empty for older comparisons).
+    style_a: dict[str, float] = field(default_factory=dict)
+    style_b: dict[str, float] = field(default_factory=dict)
 
     @cached_property
     def counts(self) -> tuple[int, int, int, int]:
@@ -105,6 +108,8 @@ def judged_pair(doc: Mapping[str, Any]) -> JudgedPair | None:
         votes={str(u): str(c) for u, c in votes.items() if c in CHOICES},
         exec_a=float(ran[pair["a"]]) if pair["a"] in ran else None,
         exec_b=float(ran[pair["b"]]) if pair["b"] in ran else None,
+        style_a=dict((doc.get("style") or {}).get(pair["a"]) or {}),
+        style_b=dict((doc.get("style") or {}).get(pair["b"]) or {}),
     )
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from coderank.evaluation.metrics import Estimate, wilson
 from coderank.evaluation.pairs import JudgedPair
+from coderank.evaluation.style import STYLE_FEATURES, style_difference
 from coderank.models import CHOICES
 
 # Chatbot Arena's Elo-scale Bradley-Terry: scale 400, base 10, 1000 initial, 100 bootstrap rounds.
@@ -24,6 +25,18 @@ class AgentStanding:
     comparisons: int  # comparisons with an A, B or tie outcome the agent took part in
     win_rate: Estimate  # (wins + ties / 2) / comparisons
     strength: Estimate  # Bradley-Terry rating, 95% bootstrap interval
+    # The rating with the answers' style held equal (style control), 95% Wald interval.
+    styled: Estimate = field(default_factory=lambda: Estimate(None, 0))
+
+
+@dataclass(frozen=True)
+class StyleFit:
+    """The contextual Bradley-Terry fit: agent ratings with style held equal, and each style
+    feature's effect on the log-odds of winning (per standard deviation of its normalised
+    difference), with 95% Wald intervals."""
+
+    strengths: dict[str, Estimate]
+    effects: dict[str, Estimate]
 
 
 def _battles(pairs: Sequence[JudgedPair]) -> list[tuple[str, str, float]]:
@@ -58,6 +71,61 @@ def bradley_terry(
     model.fit(np.array(rows), np.array(labels), sample_weight=np.array(weights))
     coef: np.ndarray = model.coef_[0]  # scikit-learn is unannotated
     return SCALE * coef + INIT_RATING
+
+
+def style_controlled(pairs: Sequence[JudgedPair]) -> StyleFit:
+    """Bradley-Terry with style covariates, as LMArena's style control: each battle (a tie half a
+    win each way; both-bad left out, as in the raw fit) entered from both sides, with the
+    normalised style differences of the two answers (z-scored) beside the agent columns."""
+    from sklearn.linear_model import LogisticRegression
+
+    battles = [
+        (p.agent_a, p.agent_b, {"A": 1.0, "B": 0.0, "tie": 0.5}[p.outcome],
+         style_difference(p.style_a, p.style_b))
+        for p in pairs
+        if p.outcome in ("A", "B", "tie")
+    ]  # fmt: skip
+    agents = sorted({a for p in pairs for a in (p.agent_a, p.agent_b)})
+    empty = StyleFit({a: Estimate(None, 0) for a in agents}, {})
+    if not battles:
+        return empty
+    index, k = {a: i for i, a in enumerate(agents)}, len(agents)
+    diffs = np.array([d for *_, d in battles], dtype=float)
+    spread = diffs.std(axis=0)
+    z = np.divide(diffs, spread, out=np.zeros_like(diffs), where=spread > 0)
+    rows, labels, weights = [], [], []
+    for (a, b, s, _), covariates in zip(battles, z, strict=True):
+        for sign, won in ((1.0, s), (-1.0, 1 - s)):
+            row = np.zeros(k + len(STYLE_FEATURES))
+            row[index[a]], row[index[b]] = sign * math.log(BASE), -sign * math.log(BASE)
+            row[k:] = sign * covariates
+            for label, share in ((1, won), (0, 1 - won)):
+                if share > 0:
+                    rows.append(row)
+                    labels.append(label)
+                    weights.append(share)
+    x, y, w = np.array(rows), np.array(labels), np.array(weights)
+    model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-8, max_iter=2000)
+    model.fit(x, y, sample_weight=w)
+    coef: np.ndarray = model.coef_[0]
+    fitted = 1 / (1 + np.exp(-(x @ coef)))
+    hessian = (x * (w * fitted * (1 - fitted))[:, None]).T @ x
+    se = np.sqrt(np.clip(np.diag(np.linalg.pinv(hessian)), 0, None))
+    games = Counter(a for a, b, *_ in battles) + Counter(b for a, b, *_ in battles)
+
+    def wald(value: float, error: float, n: int) -> Estimate:
+        return Estimate(value, n, value - 1.96 * error, value + 1.96 * error)
+
+    strengths = {
+        agent: wald(SCALE * coef[i] + INIT_RATING, SCALE * se[i], games[agent])
+        for agent, i in index.items()
+    }
+    effects = {
+        name: wald(float(coef[k + j]), float(se[k + j]), len(battles))
+        for j, name in enumerate(STYLE_FEATURES)
+        if spread[j] > 0
+    }
+    return StyleFit(strengths, effects)
 
 
 def _win_rates(
@@ -108,6 +176,7 @@ def standings(pairs: Sequence[JudgedPair], *, seed: int = 0) -> list[AgentStandi
         sample = expand(rng.multinomial(total, counts / total).astype(float))
         rating_draws.append(bradley_terry(sample, agents))
         rate_draws.append(_win_rates(sample, agents))
+    styled = style_controlled(pairs).strengths
     rating_array = np.array(rating_draws).reshape(-1, len(agents))
     rate_array = np.array(rate_draws).reshape(-1, len(agents))
     result = []
@@ -120,6 +189,7 @@ def standings(pairs: Sequence[JudgedPair], *, seed: int = 0) -> list[AgentStandi
                 games,
                 Estimate(rate, games, *_percentiles(rate_array, i)),
                 Estimate(float(ratings[i]), games, *_percentiles(rating_array, i)),
+                styled[agent],
             )
         )
     return sorted(result, key=lambda s: -(s.strength.value or 0))

@@ -12,7 +12,13 @@ from typing import Any
 
 from coderank.evaluation.metrics import Agreement, Estimate, agreement, wilson
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
-from coderank.evaluation.preferences import AgentStanding, VotingHabits, standings, voting_habits
+from coderank.evaluation.preferences import (
+    AgentStanding,
+    VotingHabits,
+    standings,
+    style_controlled,
+    voting_habits,
+)
 from coderank.models import CLOSED
 from coderank.reranker.base import Reranker
 from coderank.store import (
@@ -42,6 +48,8 @@ class EvalReport:
     extra: dict[str, Any] = field(default_factory=dict)
     # Accuracy against the team's majority of each signal: reranker, execution, combined.
     signals: dict[str, Estimate] = field(default_factory=dict)
+    # Style control: each style feature's effect on the log-odds of winning (per SD).
+    style_effects: dict[str, Estimate] = field(default_factory=dict)
 
     @property
     def doc_id(self) -> str:
@@ -97,6 +105,7 @@ def report_of(
         kind=kind,
         rescored_with=rescored_with,
         signals=signal_accuracy(pairs),
+        style_effects=style_controlled(pairs).effects,
     )
 
 

@@ -64,6 +64,7 @@ def finetune(
     seed: int = 0,
     epochs: int = DEFAULT_EPOCHS,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    learning_rate: float = LEARNING_RATE,
     held_out: float = HELD_OUT,
     held_out_pairs: Sequence[PreferencePair] | None = None,
     on_progress: ProgressFn | None = None,
@@ -112,6 +113,7 @@ def finetune(
             seed=seed,
             epochs=epochs,
             batch_size=batch_size,
+            learning_rate=learning_rate,
             report=report,
             progress_bar=progress_bar,
         )
@@ -174,6 +176,7 @@ def _train(
     seed: int,
     epochs: int,
     batch_size: int,
+    learning_rate: float,
     report: ProgressFn,
     progress_bar: bool,
 ) -> float:
@@ -237,7 +240,7 @@ def _train(
             output_dir=scratch,
             num_train_epochs=epochs,
             per_device_train_batch_size=batch_size,
-            learning_rate=LEARNING_RATE,
+            learning_rate=learning_rate,
             warmup_steps=WARMUP,
             seed=seed,
             data_seed=seed,

@@ -6,6 +6,7 @@ import operator
 from collections.abc import Mapping
 from typing import Annotated, Any, TypedDict
 
+from coderank.evaluation.style import style_of
 from coderank.models import (
     BY_ADMIN,
     BY_DEADLINE,
@@ -105,6 +106,11 @@ def comparison_of(values: Mapping[str, Any], *, updated_at: str | None = None) -
         error=values.get("error"),
         updated_at=values.get("updated_at") or updated_at,
         tests=tuple(values.get("tests") or ()),
+        style={
+            a["agent"]: style_of(a["text"])
+            for a in values.get("answers", [])
+            if a.get("error") is None and a.get("text")
+        },
         checks={a: str(e["summary"]) for a, e in (values.get("executions") or {}).items()},
         execution_scores={
             a: float(e["score"]) for a, e in (values.get("executions") or {}).items()

@@ -85,6 +85,9 @@ def test_every_answer_runs_against_every_tester_test_and_the_tests_are_stored(
         assert runs["optimizer"]["summary"] == "1/3 checks passed"
         stored = services.store.get(COMPARISONS, cid)
         assert stored is not None and stored["tests"] == list(comparison.tests)
+        # Each answer's style, for the style-controlled leaderboard.
+        assert stored["style"]["explainer"]["code_blocks"] == 1.0
+        assert stored["style"]["explainer"]["explanation_share"] == 0.5  # comment + prose of 4
         # The pair policy ranks by execution first: the two best-running answers are shown.
         assert comparison.pair is not None
         assert {comparison.pair.a, comparison.pair.b} == {"concise_fixer", "optimizer"}
