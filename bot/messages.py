@@ -20,7 +20,9 @@ ADMIN_USAGE = (
 )
 VOTERS = (
     "*Voters* (closed comparisons; gold: one answer passed every check, the other crashed or "
-    "failed; visible to admins only)\n{lines}"
+    "failed; votes p: each vote against the others' on the same comparison, Fisher's method; "
+    "position p: A share against the team's; flagged below 0.01; visible to admins only)\n"
+    "{lines}"
 )
 FINETUNE_STARTED = (
     "Fine-tuning started: I'll post its progress and result to you in a direct message."

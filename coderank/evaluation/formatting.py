@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from coderank.evaluation.metrics import MIN_DECISIVE, Agreement, Estimate
 from coderank.evaluation.report import EvalReport
-from coderank.evaluation.voters import VoterRecord
+from coderank.evaluation.voters import Anomaly, VoterRecord
 
 
 def percent(value: float, *, digits: int = 1) -> str:
@@ -106,13 +108,26 @@ def format_report(report: EvalReport) -> str:
     return "\n".join(lines)
 
 
-def voters_text(records: list[VoterRecord]) -> str:
-    """One line per voter: votes, agreement with the gold comparisons, position bias."""
+def voters_text(records: list[VoterRecord], found: Mapping[str, Anomaly] | None = None) -> str:
+    """One line per voter: votes, agreement with the gold comparisons, position bias and, with
+    ``found``, the anomalous-voter tests (flagged voters first)."""
     if not records:
         return "No votes on closed comparisons yet."
+    found = found or {}
+
+    def tests(voter: str) -> str:
+        a = found.get(voter)
+        if a is None:
+            return ""
+        fisher = "n/a" if a.p_value is None else f"{a.p_value:.2g}"
+        position = "n/a" if a.position_p is None else f"{a.position_p:.2g}"
+        flag = ":warning: *flagged* · " if a.flagged else ""
+        return f" · {flag}votes p={fisher} (n={a.votes_tested}), position p={position}"
+
+    ordered = sorted(records, key=lambda r: not (r.voter in found and found[r.voter].flagged))
     return "\n".join(
         f"{r.voter}: {r.votes} votes · gold {r.gold_for} for, {r.gold_against} against "
         f"(agreement {format_estimate(r.gold_agreement, as_percent=True)}) · "
-        f"shown-as-A share {format_estimate(r.position_bias, as_percent=True)}"
-        for r in records
+        f"shown-as-A share {format_estimate(r.position_bias, as_percent=True)}{tests(r.voter)}"
+        for r in ordered
     )

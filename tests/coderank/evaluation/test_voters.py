@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 from coderank.evaluation.formatting import voters_text
-from coderank.evaluation.pairs import judged_pairs
-from coderank.evaluation.voters import voter_records
+from coderank.evaluation.pairs import JudgedPair, judged_pairs
+from coderank.evaluation.voters import anomalies, vote_p_value, voter_records
 from coderank.models import gold_pick
 from tests.comparison_docs import comparison_doc
 
@@ -40,3 +42,50 @@ def test_each_voter_is_counted_against_the_gold_answer() -> None:
     text = voters_text(list(records.values()))
     assert "bob: 4 votes · gold 1 for, 1 against (agreement 50.0%" in text
     assert voters_text([]) == "No votes on closed comparisons yet."
+
+
+def simulated_votes(comparisons: int = 60, honest: int = 20, seed: int = 3) -> list[JudgedPair]:
+    """Honest voters pick the better answer 80% of the time; ``always_a`` always votes A and
+    ``random`` votes uniformly."""
+    rng = random.Random(seed)
+    pairs = []
+    for i in range(comparisons):
+        better = rng.choice("AB")
+        worse = "B" if better == "A" else "A"
+        votes = {
+            f"honest{v}": rng.choices([better, worse, "tie", "both_bad"], [80, 14, 4, 2])[0]
+            for v in range(honest)
+        }
+        votes["always_a"] = "A"
+        votes["random"] = rng.choice(["A", "B", "tie", "both_bad"])
+        pairs.append(judged_pairs([comparison_doc(f"c{i}", votes=votes)])[0])
+    return pairs
+
+
+def test_the_anomalous_voter_test_flags_an_always_a_and_a_random_voter() -> None:
+    found = anomalies(simulated_votes())
+    flagged = {voter for voter, a in found.items() if a.flagged}
+    assert {"always_a", "random"} <= flagged
+    assert len(flagged - {"always_a", "random"}) <= 1  # honest voters flagged by chance
+    assert found["honest0"].votes_tested == 60
+    assert anomalies(simulated_votes(), seed=0) == found  # reproducible
+
+
+def test_an_honest_voters_p_values_are_uniform() -> None:
+    rng = random.Random(0)
+    others = ["A"] * 8 + ["B"] * 2
+    draws = []
+    for _ in range(4000):
+        choice = rng.choices(["A", "B", "tie", "both_bad"], [8.5, 2.5, 0.5, 0.5])[0]
+        draws.append(vote_p_value(choice, others, rng.random()))
+    assert abs(sum(draws) / len(draws) - 0.5) < 0.03
+    assert abs(sum(d < 0.1 for d in draws) / len(draws) - 0.1) < 0.03
+
+
+def test_admins_see_the_flagged_voters_first() -> None:
+    pairs = simulated_votes()
+    text = voters_text(voter_records(pairs), anomalies(pairs))
+    first_two = {line.split(":")[0] for line in text.splitlines()[:2]}
+    assert first_two == {"always_a", "random"}
+    assert text.splitlines()[0].count("*flagged*") == 1
+    assert "votes p=" in text and "position p=" in text
