@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 
 from bot.blocks.digest import digest_message
+from bot.services import BotServices
+from coderank.evaluation.report import excluded_voters
 from coderank.evaluation.weekly import Digest, digest_from_store
-from coderank.store import Store
 
 CHART_FILENAME = "coderank-accuracy.png"
 
@@ -36,9 +37,11 @@ def post_digest(client: WebClient, channel: str, digest: Digest) -> str:
 
 
 def post_weekly_digest(
-    store: Store, client: WebClient, channel: str, *, now: datetime | None = None
+    services: BotServices, client: WebClient, channel: str, *, now: datetime | None = None
 ) -> str:
     """Compute this week's figures against last week's, store them as an evaluation run and post
     them with the chart. Returns the message ts."""
-    digest = digest_from_store(store, now=now or datetime.now(UTC))
+    store = services.store
+    without = excluded_voters(store, services.core_settings.flagged_voters)
+    digest = digest_from_store(store, now=now or datetime.now(UTC), without=without)
     return post_digest(client, channel, digest)

@@ -16,7 +16,13 @@ from bot.blocks.home import home_view
 from bot.finetune import start_finetune
 from bot.services import BotServices
 from coderank.errors import ModelError
-from coderank.evaluation.report import EvalReport, closed_between, evaluate
+from coderank.evaluation.report import (
+    EvalReport,
+    closed_between,
+    evaluate,
+    excluded_voters,
+    without_voters,
+)
 from coderank.finetune.run import last_runs
 from coderank.overview import read_user_overview
 from coderank.store import Window
@@ -64,6 +70,8 @@ class HomeTabs:
         for the team's."""
         store = self.services.store
         closed = list(closed_between(store, Window()))
+        without = excluded_voters(store, self.services.core_settings.flagged_voters)
+        team = list(without_voters(closed, without)) if without else closed
         try:
             model = self.services.reranker_model
         except ModelError as exc:  # a promoted model this machine cannot see
@@ -72,7 +80,7 @@ class HomeTabs:
         return home_view(
             read_user_overview(store, user, closed=closed),
             reranker=model,
-            report=self.figures.report(closed),
+            report=self.figures.report(team),
             updated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
             runs=last_runs(store) if admin else None,
             notice=notice,

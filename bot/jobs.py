@@ -35,7 +35,7 @@ def bot_tasks(services: BotServices, client: WebClient) -> dict[str, Callable[..
         if channel is None:
             log.warning("weekly digest skipped: DIGEST_CHANNEL is not set")
             return
-        post_weekly_digest(services.store, client, channel)
+        post_weekly_digest(services, client, channel)
 
     return {CLOSE_DUE_JOB: closing_due, CLOSE_TASK: close, DIGEST_JOB: digest}
 

@@ -37,6 +37,8 @@ class Settings:
     execution: str = "auto"  # run each answer's code in the bwrap sandbox where it works; "off"
     tester: str = "on"  # a fourth agent writes tests from the problem alone (when execution runs)
     checks_while_voting: bool = False  # show what running the answers showed before the reveal
+    # "exclude": flagged voters' votes (coderank.evaluation.voters) count in no figure or export
+    flagged_voters: str = "keep"
     store: str = "sqlite"
     astra_endpoint: str | None = None
     astra_token: str | None = field(default=None, repr=False)
@@ -177,6 +179,7 @@ class _ModelSettings(TypedDict):
     execution: str
     tester: str
     checks_while_voting: bool
+    flagged_voters: str
 
 
 def _model_settings(env: _Env) -> _ModelSettings:
@@ -220,6 +223,7 @@ def _model_settings(env: _Env) -> _ModelSettings:
         "execution": env.choice("EXECUTION", "auto", ("auto", "off")),
         "tester": env.choice("TESTER", "on", ("on", "off")),
         "checks_while_voting": env.choice("CHECKS_WHILE_VOTING", "off", ("on", "off")) == "on",
+        "flagged_voters": env.choice("FLAGGED_VOTERS", "keep", ("keep", "exclude")),
     }
 
 

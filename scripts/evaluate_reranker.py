@@ -18,7 +18,7 @@ from coderank.cli import day
 from coderank.config import from_env
 from coderank.errors import CoderankError
 from coderank.evaluation.formatting import format_report
-from coderank.evaluation.report import compare_store, evaluate_store
+from coderank.evaluation.report import compare_store, evaluate_store, excluded_voters
 from coderank.store import open_store
 
 
@@ -38,14 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = from_env()
         store = open_store(settings)
+        window = {"since": args.since, "until": args.until}
+        without = excluded_voters(store, settings.flagged_voters)
         if args.model is None:
-            print(format_report(evaluate_store(store, since=args.since, until=args.until)))
+            print(format_report(evaluate_store(store, **window, without=without)))
             return 0
         from coderank.reranker.cross_encoder import CrossEncoderReranker
 
         path = str(args.model.resolve())
         reranker = CrossEncoderReranker(path, model_id=path)
-        stored, rescored = compare_store(store, reranker, since=args.since, until=args.until)
+        stored, rescored = compare_store(store, reranker, **window, without=without)
     except CoderankError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

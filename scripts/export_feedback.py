@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coderank.cli import day
 from coderank.config import from_env
 from coderank.errors import CoderankError
+from coderank.evaluation.report import excluded_voters
 from coderank.finetune.export import export_pairs
 from coderank.store import open_store
 
@@ -29,8 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        store = open_store(from_env())
-        count = export_pairs(store, args.out, since=args.since)
+        settings = from_env()
+        store = open_store(settings)
+        without = excluded_voters(store, settings.flagged_voters)
+        count = export_pairs(store, args.out, since=args.since, without=without)
     except (CoderankError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

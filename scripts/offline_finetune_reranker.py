@@ -25,6 +25,7 @@ from coderank.config import from_env
 from coderank.errors import CoderankError
 from coderank.evaluation.formatting import percent as as_percent
 from coderank.evaluation.metrics import Estimate
+from coderank.evaluation.report import excluded_voters
 from coderank.finetune.dataset import PreferencePair, check_enough, read_pairs, split_by_problem
 from coderank.finetune.executions import execution_pairs
 from coderank.finetune.export import voted_pairs
@@ -82,14 +83,14 @@ def progress(stage: str, fraction: float) -> None:
 
 
 def cold_start_pairs(
-    store: Store, held: list[PreferencePair] | None
+    store: Store, held: list[PreferencePair] | None, without: frozenset[str]
 ) -> tuple[list[PreferencePair], list[PreferencePair] | None]:
     """The execution-decided pairs to train on, and what to evaluate on: ``held``, else the
     team's voted pairs in the store, else (None) a split of the execution pairs."""
     pairs, count = execution_pairs(store)
     print(f"execution-decided pairs: {count.summary()}", file=sys.stderr)
     if held is None:
-        voted = voted_pairs(store)
+        voted = voted_pairs(store, without=without)
         if voted:
             print(f"held out: the team's {len(voted)} voted pairs", file=sys.stderr)
             return pairs, voted
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         held = read_pairs(args.held_out) if args.held_out else None
         if args.from_executions:
             store = open_store(settings)
-            pairs, held = cold_start_pairs(store, held)
+            without = excluded_voters(store, settings.flagged_voters)
+            pairs, held = cold_start_pairs(store, held, without)
         else:
             pairs = read_pairs(args.data)
             # Too few pairs fail here, before the store (and its folder) or the model is opened.

@@ -23,7 +23,7 @@ from bot.surface import SOURCE
 from coderank.errors import CoderankError, InvalidProblemError
 from coderank.evaluation.formatting import voters_text
 from coderank.evaluation.pairs import judged_pairs
-from coderank.evaluation.report import closed_between, evaluate
+from coderank.evaluation.report import closed_between, evaluate, excluded_voters
 from coderank.evaluation.voters import anomalies, voter_records
 from coderank.finetune.run import last_runs
 from coderank.generation import GenerationRequest
@@ -57,7 +57,8 @@ def in_background(services: BotServices, respond: Respond, job: Callable[[], obj
 def stats_reply(services: BotServices) -> dict[str, Any]:
     """The ephemeral ``/coderank stats`` summary, over every closed comparison (what
     ``scripts/evaluate_reranker.py`` reports without a window)."""
-    report = evaluate(closed_between(services.store, Window()))
+    without = excluded_voters(services.store, services.core_settings.flagged_voters)
+    report = evaluate(closed_between(services.store, Window(), without=without))
     counts = {name: services.store.count(name) for name in COLLECTIONS}
     text, blocks = stats_message(report, counts)
     return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
@@ -141,7 +142,7 @@ def register(app: App, services: BotServices) -> None:
             ack(text=messages.DIGEST_POSTING.format(channel=channel))
 
             def digest() -> None:
-                post_weekly_digest(services.store, client, channel)
+                post_weekly_digest(services, client, channel)
                 respond(
                     text=messages.DIGEST_POSTED.format(channel=channel), response_type="ephemeral"
                 )

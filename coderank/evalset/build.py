@@ -89,36 +89,56 @@ def tests_of(problem: Problem, outputs: Sequence[str]) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """A problem's reference and broken answers as code, before anything runs. Made in one
+    thread: CPython 3.11's ``ast`` is not safe to use from several threads at once (seen here:
+    ``SystemError: AST constructor recursion depth mismatch``)."""
+
+    reference: str
+    mutants: tuple[str, ...]
+    others: tuple[tuple[str, str], ...]  # (kind, code) of the other kinds
+
+
+def candidates(problem: Problem, other: Problem, *, seed: int = 0, subtle: int = 1) -> Candidates:
+    """``problem``'s candidates (``other`` gives its wrong-problem answer). Pure."""
+    reference = normalised(problem.reference)
+    return Candidates(
+        reference=reference,
+        mutants=tuple(mutants(reference, seed=seed)[: MAX_MUTANTS_TRIED * subtle]),
+        others=(
+            (WRONG_PROBLEM, normalised(wrong_problem(other))),
+            (UNFINISHED, normalised(unfinished(problem))),
+            (CRASH, normalised(crash(problem))),
+        ),
+    )
+
+
 def build_item(
-    sandbox: Sandbox, problem: Problem, other: Problem, *, seed: int = 0, subtle: int = 1
+    sandbox: Sandbox, problem: Problem, made: Candidates, *, subtle: int = 1
 ) -> EvalItem | str:
-    """The item of ``problem`` (``other`` gives its wrong-problem answer), or why it is dropped.
-    Up to ``subtle`` subtle bugs are kept (more make more training pairs)."""
+    """The item of ``problem``, or why it is dropped. Up to ``subtle`` subtle bugs are kept
+    (more make more training pairs)."""
     try:
         tests = tests_of(problem, expected_outputs(sandbox, problem))
     except CoderankError as exc:
         return str(exc)
     checks = [Check(t, "evalset") for t in tests]
-    reference = normalised(problem.reference)
-    ran = check_answer(sandbox, reference, checks)
+    ran = check_answer(sandbox, made.reference, checks)
     if ran.passed != len(checks):
         return f"the reference fails its own tests: {ran.summary}"
     broken: list[Broken] = []
-    for variant in mutants(reference, seed=seed)[: MAX_MUTANTS_TRIED * subtle]:
+    for variant in made.mutants:
         result = check_answer(sandbox, variant, checks)
         if result.ran and result.passed < result.total:
             broken.append(Broken(SUBTLE, as_answer(variant), result.summary))
             if len(broken) == subtle:
                 break
-    for kind, code in (
-        (WRONG_PROBLEM, normalised(wrong_problem(other))),
-        (UNFINISHED, normalised(unfinished(problem))),
-        (CRASH, normalised(crash(problem))),
-    ):
+    for kind, code in made.others:
         result = check_answer(sandbox, code, checks)
         if result.passed < result.total:
             broken.append(Broken(kind, as_answer(code), result.summary))
-    return EvalItem(problem, tuple(tests), as_answer(reference), tuple(broken))
+    return EvalItem(problem, tuple(tests), as_answer(made.reference), tuple(broken))
 
 
 def build_eval_set(
@@ -139,10 +159,14 @@ def build_eval_set(
         (p, others[i] if others[i] != p else others[(i + 1) % len(others)])
         for i, p in enumerate(problems)
     ]
+    made = [candidates(p, other, seed=seed, subtle=subtle) for p, other in pairs]
     report = BuildReport()
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(workers) as pool:  # only the sandboxed runs go side by side
         results = list(
-            pool.map(lambda po: build_item(sandbox, po[0], po[1], seed=seed, subtle=subtle), pairs)
+            pool.map(
+                lambda i: build_item(sandbox, pairs[i][0], made[i], subtle=subtle),
+                range(len(pairs)),
+            )
         )
     for (problem, _), result in zip(pairs, results, strict=True):
         if isinstance(result, str):

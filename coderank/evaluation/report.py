@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from coderank.evaluation.preferences import (
     style_controlled,
     voting_habits,
 )
+from coderank.evaluation.voters import anomalies
 from coderank.models import CLOSED
 from coderank.reranker.base import Reranker
 from coderank.store import (
@@ -61,10 +62,30 @@ class EvalReport:
         return {"_id": self.doc_id, **asdict(self)}
 
 
-def closed_between(store: Store, window: Window) -> Iterator[Document]:
+def closed_between(
+    store: Store, window: Window, *, without: Collection[str] = ()
+) -> Iterator[Document]:
     """The comparisons that closed in ``window``, filtered by the store (``status`` and
-    ``closed_at`` are indexed), streamed."""
-    return store.find(COMPARISONS, {"status": CLOSED, **window.filter("closed_at")})
+    ``closed_at`` are indexed), streamed; the votes of the voters in ``without`` left out."""
+    docs = store.find(COMPARISONS, {"status": CLOSED, **window.filter("closed_at")})
+    return without_voters(docs, without) if without else docs
+
+
+def without_voters(docs: Iterable[Document], voters: Collection[str]) -> Iterator[Document]:
+    """``docs`` with the votes of ``voters`` left out."""
+    left_out = set(voters)
+    for doc in docs:
+        votes = doc.get("votes") or {}
+        yield {**doc, "votes": {u: c for u, c in votes.items() if u not in left_out}}
+
+
+def excluded_voters(store: Store, policy: str) -> frozenset[str]:
+    """The voters whose votes count nowhere: the flagged ones (``coderank.evaluation.voters``)
+    under ``FLAGGED_VOTERS=exclude``, none under ``keep``."""
+    if policy != "exclude":
+        return frozenset()
+    pairs = judged_pairs(closed_between(store, Window()))
+    return frozenset(voter for voter, a in anomalies(pairs).items() if a.flagged)
 
 
 def rescore(pairs: list[JudgedPair], store: Store, reranker: Reranker) -> list[JudgedPair]:
@@ -145,10 +166,11 @@ def evaluate_store(
     until: str | None = None,
     now: datetime | None = None,
     kind: str = "evaluation",
+    without: Collection[str] = (),
 ) -> EvalReport:
     """Evaluate the comparisons closed in the window (streamed from the store) and store the
-    run in evaluation_results."""
-    closed = closed_between(store, Window(since, until))
+    run in evaluation_results (``without``: voters left out)."""
+    closed = closed_between(store, Window(since, until), without=without)
     report = evaluate(closed, since=since, until=until, now=now, kind=kind)
     store.upsert(EVALUATION_RESULTS, report.to_document())
     return report
@@ -161,10 +183,11 @@ def compare_store(
     since: str | None = None,
     until: str | None = None,
     now: datetime | None = None,
+    without: Collection[str] = (),
 ) -> tuple[EvalReport, EvalReport]:
     """The stored scores and ``reranker``'s scores on the same pairs (those whose answers are
     stored); both runs are stored in evaluation_results."""
-    pairs = judged_pairs(closed_between(store, Window(since, until)))
+    pairs = judged_pairs(closed_between(store, Window(since, until), without=without))
     again = rescore(pairs, store, reranker)
     kept = {p.comparison_id for p in again}
     shared = [p for p in pairs if p.comparison_id in kept]

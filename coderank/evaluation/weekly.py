@@ -4,7 +4,7 @@ history. Pure; the Slack message and the chart are built from a ``Digest`` elsew
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,10 +113,13 @@ def direction(this: Estimate, last: Estimate, *, digits: int | None = None) -> s
     return "up" if a > b else "down" if a < b else "same"
 
 
-def digest_from_store(store: Store, *, now: datetime, weeks: int = 8) -> Digest:
-    """Build the digest from the comparisons closed in the weeks shown and store this week's
-    report as an evaluation run (kind ``"digest"``)."""
+def digest_from_store(
+    store: Store, *, now: datetime, weeks: int = 8, without: Collection[str] = ()
+) -> Digest:
+    """Build the digest from the comparisons closed in the weeks shown (``without``: voters left
+    out) and store this week's report as an evaluation run (kind ``"digest"``)."""
     since = bound(now - WEEK * max(weeks, 2))
-    digest = build_digest(closed_between(store, Window(since, None)), now=now, weeks=weeks)
+    closed = closed_between(store, Window(since, None), without=without)
+    digest = build_digest(closed, now=now, weeks=weeks)
     store.upsert(EVALUATION_RESULTS, digest.this_week.to_document())
     return digest

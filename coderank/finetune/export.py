@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,9 +75,11 @@ def preference_lines(
         yield preference_line(pair, chosen, rejected)
 
 
-def voted_pairs(store: Store, *, since: str | None = None) -> list[PreferencePair]:
+def voted_pairs(
+    store: Store, *, since: str | None = None, without: Collection[str] = ()
+) -> list[PreferencePair]:
     """The team's decisive pairs, in memory (what :func:`export_pairs` writes)."""
-    pairs = judged_pairs(closed_between(store, Window(since, None)))
+    pairs = judged_pairs(closed_between(store, Window(since, None), without=without))
     lines = preference_lines(pairs, _responses(store), ExportCount())
     return [parse_pair(line) for line in lines]
 
@@ -89,10 +91,12 @@ def _responses(store: Store) -> Callable[[str, str], dict[str, Any] | None]:
     return response
 
 
-def export_pairs(store: Store, out: Path, *, since: str | None = None) -> ExportCount:
+def export_pairs(
+    store: Store, out: Path, *, since: str | None = None, without: Collection[str] = ()
+) -> ExportCount:
     """Write the decisive comparisons closed since ``since`` to ``out`` (JSON Lines), through a
-    temporary file, so a failed export leaves no half file."""
-    pairs = judged_pairs(closed_between(store, Window(since, None)))
+    temporary file, so a failed export leaves no half file (``without``: voters left out)."""
+    pairs = judged_pairs(closed_between(store, Window(since, None), without=without))
     count = ExportCount()
     response = _responses(store)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from coderank.config import Settings
+from coderank.evaluation.report import excluded_voters
 from coderank.finetune.dataset import read_pairs
 from coderank.finetune.export import ExportCount, export_pairs
 from coderank.finetune.promotion import Promotion, promote_if_better
@@ -62,7 +63,7 @@ def run_finetune(
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     report("exporting", 0.0)
     data = Path(settings.data_dir) / "finetune" / f"pairs-{stamp}.jsonl"
-    exported = export_pairs(store, data)
+    exported = export_pairs(store, data, without=excluded_voters(store, settings.flagged_voters))
     report("exporting", 1.0)
     out_dir = Path(settings.models_dir) / "reranker-ft" / f"slack-{stamp}"
     result = finetune(

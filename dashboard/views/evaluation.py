@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from coderank.evaluation.formatting import format_estimate, report_rows, short, too_few_pairs
-from coderank.evaluation.report import EvalReport, closed_between, evaluate
+from coderank.evaluation.report import EvalReport, closed_between, evaluate, excluded_voters
 from coderank.overview import agreement_by_period, from_surface, surface_choices
 from coderank.store import Window
 from dashboard import figures, widgets
@@ -48,7 +48,8 @@ def render(ctx: Context) -> None:
     to = to if isinstance(to, date) else None
     until = to + timedelta(days=1) if to else None
     window = Window(since.isoformat() if since else None, until.isoformat() if until else None)
-    closed = list(closed_between(ctx.services.store, window))
+    without = excluded_voters(ctx.services.store, ctx.settings.flagged_voters)
+    closed = list(closed_between(ctx.services.store, window, without=without))
     sources, channels = surface_choices(closed)
     picked = surface.selectbox(
         "Surface or channel",

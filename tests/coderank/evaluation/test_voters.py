@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from coderank.evaluation.formatting import voters_text
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
@@ -89,3 +90,27 @@ def test_admins_see_the_flagged_voters_first() -> None:
     assert first_two == {"always_a", "random"}
     assert text.splitlines()[0].count("*flagged*") == 1
     assert "votes p=" in text and "position p=" in text
+
+
+def test_flagged_voters_can_be_left_out_of_every_figure(tmp_path: Path) -> None:
+    from coderank.evaluation.report import closed_between, evaluate, excluded_voters
+    from coderank.store import COMPARISONS, Window, open_store
+    from tests.conftest import make_settings
+
+    store = open_store(make_settings(tmp_path))
+    try:
+        docs = []
+        for pair in simulated_votes():
+            doc = comparison_doc(pair.comparison_id, votes=pair.votes)
+            docs.append(doc)
+        store.upsert_many(COMPARISONS, docs)
+        assert excluded_voters(store, "keep") == frozenset()
+        left_out = excluded_voters(store, "exclude")
+        assert {"always_a", "random"} <= left_out and len(left_out) <= 3
+        kept = list(closed_between(store, Window(), without=left_out))
+        assert all(not (set(d["votes"]) & left_out) for d in kept)
+        before = evaluate(closed_between(store, Window()))
+        after = evaluate(kept)
+        assert before.habits.votes - after.habits.votes == 60 * len(left_out)
+    finally:
+        store.close()
