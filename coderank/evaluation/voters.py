@@ -78,7 +78,7 @@ def voter_records(pairs: Iterable[JudgedPair]) -> list[VoterRecord]:
     )
 
 
-# A voter is flagged when Fisher's combination of their votes' p-values falls below this.
+# A voter is flagged when either test (Fisher's combination, or their position bias) is below this.
 FLAG_P = 0.01
 
 
