@@ -30,6 +30,8 @@ VARYING = {
     "latency_s", "score", "scores", "pair", "reranker_pick", "reranker_agrees", "agent",
     "agents", "agent_a", "agent_b", "score_a", "score_b", "a_b_swapped", "pair_explored",
     "pair_probability", "source", "seconds",
+    # Positions (A or B) follow the pair's random order, so they vary too.
+    "coderank_pick", "execution_pick", "gold",
 }  # fmt: skip
 
 
