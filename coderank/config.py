@@ -15,7 +15,7 @@ from coderank.errors import ConfigError
 
 LLM_BACKENDS = ("local", "hf")
 STORES = ("sqlite", "astra")
-PAIR_POLICIES = ("top2", "uncertain", "random")
+PAIR_POLICIES = ("top2", "uncertain", "random", "active")
 MAX_PROBLEM_CHARS = 4000
 
 T = TypeVar("T")

@@ -1,6 +1,7 @@
 """Measure the reranker on the project's own evaluation set, per kind of broken answer.
 
     python scripts/evaluate_evalset.py [--model DIR] [--finetune OUT_DIR] [--epochs N] [--seed N]
+        [--subtle N] [--train-pairs N] [--learning-rate X]
 
 The set (``coderank/evalset``) is built by running every reference and broken answer in the
 sandbox; it is split by problem, and accuracy (the reference scored above the broken answer) is
@@ -60,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="subtle bugs per training problem (held-out problems are measured on one)",
     )
+    parser.add_argument(
+        "--train-pairs",
+        type=int,
+        default=0,
+        help="fine-tune on only the first N training pairs (a team's first votes); 0: all",
+    )
     args = parser.parse_args(argv)
     try:
         settings = from_env()
@@ -88,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         base = CrossEncoderReranker(source, model_id=model_id)
         columns = {model_id: kind_accuracy(base, held)}
         if args.finetune:
+            pairs = preference_pairs(train)
             result = finetune(
-                preference_pairs(train),
+                pairs[: args.train_pairs] if args.train_pairs > 0 else pairs,
                 base=base,
                 out_dir=args.finetune,
                 seed=args.seed,

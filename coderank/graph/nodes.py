@@ -19,6 +19,7 @@ from langgraph.types import interrupt
 
 from coderank.execution import Executor, execution_dict, tester_checks
 from coderank.graph import votes as vote_logic
+from coderank.graph.known_pairs import KnownPairs
 from coderank.graph.state import ComparisonState, comparison_of
 from coderank.models import (
     BY_QUORUM,
@@ -79,6 +80,11 @@ class GraphServices:
     rng: random.Random = field(default_factory=random.Random)
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # What the closed comparisons say per agent pair, read only by PAIR_POLICY=active.
+    known_pairs: KnownPairs = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.known_pairs = KnownPairs(self.store)
 
     def now(self) -> str:
         return iso(self.clock())
@@ -214,6 +220,7 @@ def choose_pair_node(services: GraphServices) -> Node:
     """Choose the pair to show and open voting, with its deadline."""
 
     def run(state: ComparisonState) -> dict[str, Any]:
+        known = services.known_pairs.read() if services.pair_policy == "active" else None
         with services.rng_lock:
             pair = vote_logic.choose_pair(
                 state["scores"],
@@ -221,7 +228,10 @@ def choose_pair_node(services: GraphServices) -> Node:
                 explore=services.pair_explore,
                 rng=services.rng,
                 ran={a: float(e["score"]) for a, e in (state.get("executions") or {}).items()},
+                known=known,
             )
+        if known is not None:
+            log.info("active pair %s/%s, probability %.4f", pair.a, pair.b, pair.probability)
         hours = services.vote_window_hours
         deadline = iso(services.clock() + timedelta(hours=hours)) if hours > 0 else None
         update = {

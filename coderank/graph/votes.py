@@ -6,7 +6,9 @@ import itertools
 import random
 from collections.abc import Mapping, Sequence
 
+from coderank.config import PAIR_POLICIES
 from coderank.errors import ConfigError, GenerationError, InvalidVoteError
+from coderank.graph.active import AgentPair, PairRecord, agent_pair
 from coderank.models import BY_REQUESTER, CHOICES, CLOSED_HOW, Pair
 
 
@@ -39,24 +41,33 @@ def _policy_pair(
     ran: Mapping[str, float],
     policy: str,
     order: Sequence[str],
+    known: Mapping[AgentPair, PairRecord],
 ) -> tuple[str, str]:
     """The policy's pair. With execution scores (``ran``), answers rank by how they ran first and
     the reranker second (CodeRank's combined rule), and the most uncertain pair is the one the two
-    signals together separate least."""
+    signals together separate least. ``active``: the agent pair whose agreement with the team has
+    the widest 95% interval so far (``known``), the most uncertain one on equal widths."""
 
     def key(agent: str) -> tuple[float, float]:
         return (ran.get(agent, 0.0), scores[agent])
+
+    def closeness(p: tuple[str, str]) -> tuple[float, ...]:
+        return tuple(abs(x - y) for x, y in zip(key(p[0]), key(p[1]), strict=True))
 
     ranked = sorted(order, key=lambda agent: tuple(-k for k in key(agent)))  # stable on ties
     if policy == "top2":
         return ranked[0], ranked[1]
     if policy == "uncertain":
-        pairs = itertools.combinations(ranked, 2)
+        return min(itertools.combinations(ranked, 2), key=closeness)
+    if policy == "active":
+        unknown = PairRecord()
         return min(
-            pairs,
-            key=lambda p: tuple(abs(x - y) for x, y in zip(key(p[0]), key(p[1]), strict=True)),
+            itertools.combinations(ranked, 2),
+            key=lambda p: (-known.get(agent_pair(*p), unknown).width, closeness(p)),
         )
-    raise ConfigError(f"PAIR_POLICY={policy!r} is not valid: expected top2, uncertain or random")
+    raise ConfigError(
+        f"PAIR_POLICY={policy!r} is not valid: expected one of {', '.join(PAIR_POLICIES)}"
+    )
 
 
 def choose_pair(
@@ -66,12 +77,14 @@ def choose_pair(
     explore: float,
     rng: random.Random,
     ran: Mapping[str, float] | None = None,
+    known: Mapping[AgentPair, PairRecord] | None = None,
 ) -> Pair:
-    """Choose which two answers to show, and which is A (``ran``: execution scores, if run).
+    """Choose which two answers to show, and which is A (``ran``: execution scores, if run;
+    ``known``: for ``active``, what each agent pair's closed comparisons say so far).
 
     With probability ``explore`` (always, for the ``random`` policy) the pair is uniform over all
     pairs, so the reranker does not alone decide what people judge. The recorded ``probability`` is
-    the chance this unordered pair had of being shown under the whole rule.
+    the chance this unordered pair had of being shown under the whole rule, given ``known``.
     """
     agents = list(scores)
     if len(agents) < 2:
@@ -82,12 +95,12 @@ def choose_pair(
     if explored:
         first, second = pairs[rng.randrange(len(pairs))]
     else:
-        first, second = _policy_pair(scores, ran or {}, policy, agents)
+        first, second = _policy_pair(scores, ran or {}, policy, agents, known or {})
     if policy == "random":
         probability = uniform
     else:
         chosen = frozenset((first, second))
-        policy_pick = frozenset(_policy_pair(scores, ran or {}, policy, agents))
+        policy_pick = frozenset(_policy_pair(scores, ran or {}, policy, agents, known or {}))
         probability = explore * uniform + (1 - explore) * (chosen == policy_pick)
     swapped = rng.random() < 0.5
     a, b = (second, first) if swapped else (first, second)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from tests.bench.active_pairs import bench_active_pairs
 from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
 from tests.bench.evaluation import bench_evaluation
 from tests.bench.execution import bench_execution, bench_tester
@@ -37,7 +38,8 @@ from tests.bench.table import Row, format_table, log
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 SECTIONS = (
-    "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "replicas", "execution"
+    "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "replicas", "execution",
+    "active",
 )  # fmt: skip
 
 
@@ -154,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "replicas" in only:
             log("replicas: PostgreSQL vs SQLite votes; two bot replicas under load; failover")
             rows += bench_replicas(tmp, args.votes)
+        if "active" in only:
+            log("active: PAIR_POLICY=active vs random on synthetic voters")
+            rows += bench_active_pairs()
     log(f"done in {time.perf_counter() - total:.0f} s")
     print(format_table(rows))
     return 0
