@@ -27,6 +27,7 @@ from coderank.errors import FineTuneError
 from coderank.finetune.dataset import (
     PreferencePair,
     check_enough,
+    problem_key,
     problems,
     split_by_problem,
 )
@@ -93,7 +94,7 @@ def finetune(
     else:
         held = list(held_out_pairs)
         kept_out = problems(held)
-        train = [p for p in pairs if p.problem not in kept_out]
+        train = [p for p in pairs if problem_key(p.query) not in kept_out]
     check_enough(train, held)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise FineTuneError(f"{out_dir} already exists and is not empty")
