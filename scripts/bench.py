@@ -7,6 +7,6 @@ from pathlib import Path
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.bench.main import main
+    from harness.bench.main import main
 
     sys.exit(main())

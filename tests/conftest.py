@@ -12,31 +12,14 @@ import pytest
 
 from coderank.config import Settings, from_env
 from coderank.services import Services, build_services
-from tests.fakes import LengthReranker, fake_agents
-
-ROOT = Path(__file__).resolve().parent.parent
-# Shared with `make demo` so the GGUF is assembled once per machine, not once per test run.
-MODEL_CACHE = os.environ.get("CODERANK_CACHE_DIR") or str(Path.home() / ".cache" / "coderank")
+from harness.fakes import LengthReranker, fake_agents
+from harness.settings import MODEL_CACHE, make_settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def make_env(tmp: Path, **extra: str) -> dict[str, str]:
-    """An environment for ``from_env`` with every file under ``tmp``."""
-    return {
-        "DATA_DIR": str(tmp / "data"),
-        "MODELS_DIR": str(tmp / "models"),
-        "CODERANK_CACHE_DIR": MODEL_CACHE,
-        **extra,
-    }
-
-
-def make_settings(tmp: Path, **extra: str) -> Settings:
-    return from_env(make_env(tmp, **extra), env_file=None)
 
 
 @pytest.fixture
@@ -67,7 +50,7 @@ def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     if request.param == "sqlite":
         yield {"STORE": "sqlite"}
         return
-    from tests.data_api_server import DataApiServer
+    from harness.data_api_server import DataApiServer
 
     server = DataApiServer().start()
     yield {
@@ -80,8 +63,8 @@ def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
-    """One throwaway PostgreSQL cluster for the session (see ``tests/pg_server.py``)."""
-    from tests.pg_server import PostgresServer
+    """One throwaway PostgreSQL cluster for the session (see ``harness/pg_server.py``)."""
+    from harness.pg_server import PostgresServer
 
     server = PostgresServer().start()
     yield server
@@ -96,8 +79,8 @@ def database_url(postgres_server: Any) -> str:
 
 @pytest.fixture
 def slack() -> Iterator[Any]:
-    """The Slack Web API test server (``tests/slack_server.py``)."""
-    from tests.slack_server import SlackApiServer
+    """The Slack Web API test server (``harness/slack_server.py``)."""
+    from harness.slack_server import SlackApiServer
 
     server = SlackApiServer().start()
     yield server
@@ -106,8 +89,8 @@ def slack() -> Iterator[Any]:
 
 @pytest.fixture
 def astra() -> Iterator[Any]:
-    """The Astra Data API test server (``tests/data_api_server.py``)."""
-    from tests.data_api_server import DataApiServer
+    """The Astra Data API test server (``harness/data_api_server.py``)."""
+    from harness.data_api_server import DataApiServer
 
     server = DataApiServer().start()
     yield server

@@ -9,7 +9,7 @@ import sys
 
 from coderank.config import from_env
 from coderank.services import build_services
-from tests.fakes import LengthReranker, fake_agents, slow_agents
+from harness.fakes import LengthReranker, fake_agents, slow_agents
 
 
 def main(argv: list[str]) -> None:

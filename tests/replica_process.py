@@ -32,7 +32,7 @@ def vote(env: dict[str, str], comparison_id: str, prefix: str, count: int) -> No
     from coderank.config import from_env
     from coderank.errors import CoderankError, VotingClosedError
     from coderank.services import build_services
-    from tests.fakes import LengthReranker, fake_agents
+    from harness.fakes import LengthReranker, fake_agents
 
     services = build_services(
         from_env(env, env_file=None), agents=fake_agents(), reranker=LengthReranker()

@@ -55,7 +55,9 @@ def test_the_domain_never_imports_the_adapter_or_scripts() -> None:
     for path in sources("coderank"):
         for name in imports(path):
             top = name.split(".")[0]
-            assert top not in {"bot", "dashboard", "scripts", "tests"}, f"{path} imports {name}"
+            assert top not in {"bot", "dashboard", "scripts", "tests", "harness"}, (
+                f"{path} imports {name}"
+            )
 
 
 def test_each_vendor_library_is_imported_in_its_own_module_only() -> None:
@@ -73,12 +75,20 @@ def test_nothing_imports_scripts() -> None:
             assert not any(n.split(".")[0] == "scripts" for n in imports(path)), path
 
 
+def test_the_harness_runs_without_the_tests() -> None:
+    """``scripts/bench.py`` runs where there are no tests and no test tools (the image)."""
+    for path in [*sources("harness"), ROOT / "scripts" / "bench.py"]:
+        for name in imports(path):
+            top = name.split(".")[0]
+            assert top not in {"tests", "pytest", "scripts"}, f"{path} imports {name}"
+
+
 def test_bot_imports_the_domain_only_through_its_interface() -> None:
     for path in sources("bot"):
         rel = path.relative_to(ROOT).as_posix()
         for name in imports(path):
             top = name.split(".")[0]
-            assert top not in {"scripts", "tests"}, f"{rel} imports {name}"
+            assert top not in {"scripts", "tests", "harness"}, f"{rel} imports {name}"
             if top in BOT_VENDOR_HOMES:
                 assert rel in BOT_VENDOR_HOMES[top], f"{rel} imports {name}"
             assert top not in {"llama_cpp", "torch", "sentence_transformers", "astrapy"}, rel
@@ -93,7 +103,7 @@ def test_only_the_dashboard_imports_streamlit_and_it_never_imports_the_slack_bot
         rel = path.relative_to(ROOT).as_posix()
         for name in imports(path):
             top = name.split(".")[0]
-            assert top not in {"bot", "slack_bolt", "slack_sdk", "scripts", "tests"}, rel
+            assert top not in {"bot", "slack_bolt", "slack_sdk", "scripts", "tests", "harness"}, rel
             assert top not in {"llama_cpp", "torch", "sentence_transformers", "astrapy"}, rel
             if top == "altair":
                 assert rel == "dashboard/figures.py", f"{rel} imports {name}"

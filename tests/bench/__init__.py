@@ -1,1 +1,1 @@
-"""The benchmark behind ``scripts/bench.py`` (test-support code: it uses the fakes and servers)."""
+"""The benchmark's own tests (the benchmark itself is ``harness/bench``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from tests.bench.active_pairs import EVEN, UNEVEN, compare, simulate
+from harness.bench.active_pairs import EVEN, UNEVEN, compare, simulate
 
 SEEDS = range(10)
 TARGET = 0.15  # wider than the benchmark's 0.10, to stay fast

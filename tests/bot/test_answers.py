@@ -16,7 +16,7 @@ from bot.blocks.results import results_message
 from bot.blocks.vote import ANSWER_LIMIT, vote_message
 from coderank.agents.prompts import AGENTS, LABELS
 from coderank.graph.state import comparison_of
-from tests.bot.test_flow import text_of
+from harness.slack_text import text_of
 
 MESSAGE_BLOCKS = 50  # Slack: at most 50 blocks in a message
 # Slack refuses message blocks of about 13,000 characters and more (msg_blocks_too_long).

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from bot import ids
 from coderank.store import EXECUTIONS
-from tests.bot.conftest import start_bot
-from tests.bot.test_flow import closed_message, text_of
-from tests.fakes import fake_agents
-from tests.slack_server import SlackApiServer
+from harness.fakes import fake_agents
+from harness.running_bot import start_bot
+from harness.slack_server import SlackApiServer
+from harness.slack_text import text_of
+from tests.bot.test_flow import closed_message
 
 PROBLEM = "Write is_prime(n).\n>>> is_prime(7)\nTrue\n>>> is_prime(1)\nFalse"
 ANSWERS = {

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from bot import ids
 from coderank.store import FEEDBACK
-from tests.bot.conftest import RunningBot, start_bot
-from tests.bot.test_flow import text_of
-from tests.fakes import fake_agents
-from tests.slack_server import SlackApiServer
+from harness.fakes import fake_agents
+from harness.running_bot import RunningBot, start_bot
+from harness.slack_server import SlackApiServer
+from harness.slack_text import text_of
 
 CHANNEL = "C0GENERAL"
 

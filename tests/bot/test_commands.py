@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from coderank.store import RESPONSES
-from tests.bot.conftest import RunningBot, start_bot
-from tests.bot.test_flow import text_of
-from tests.conftest import ROOT
-from tests.fakes import FailingReranker, slow_agents
-from tests.slack_server import SlackApiServer
+from harness.fakes import FailingReranker, slow_agents
+from harness.running_bot import RunningBot, start_bot
+from harness.settings import ROOT
+from harness.slack_server import SlackApiServer
+from harness.slack_text import text_of
 
 
 def test_help_and_empty_text_get_the_usage_and_nothing_runs(bot: RunningBot) -> None:

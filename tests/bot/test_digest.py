@@ -30,9 +30,9 @@ from coderank.evaluation.weekly import build_digest, digest_from_store
 from coderank.models import VOTING
 from coderank.store import COMPARISONS, EVALUATION_RESULTS
 from coderank.store.sqlite import SQLiteStore
-from tests.comparison_docs import from_votes
-from tests.conftest import ROOT, make_env
-from tests.slack_server import SlackApiServer
+from harness.comparison_docs import from_votes
+from harness.settings import ROOT, make_env
+from harness.slack_server import SlackApiServer
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)  # midnight UTC: this week is Nov 16 to Nov 22
 WEEK_START = NOW - timedelta(days=7)

@@ -15,11 +15,11 @@ import pytest
 from bot import ids
 from coderank.models import Answer
 from coderank.store import EVALUATION_RESULTS, RERANKER_SCORES
-from tests.bot.conftest import RunningBot, start_bot
-from tests.bot.test_flow import text_of
-from tests.conftest import ROOT
-from tests.finetune_data import synthetic_pairs
-from tests.slack_server import SlackApiServer
+from harness.finetune_data import synthetic_pairs
+from harness.running_bot import RunningBot, start_bot
+from harness.settings import ROOT
+from harness.slack_server import SlackApiServer
+from harness.slack_text import text_of
 
 ADMIN = "U0ADMIN"
 

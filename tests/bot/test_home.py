@@ -22,9 +22,9 @@ from coderank.evaluation.report import evaluate
 from coderank.models import CHOICES, CLOSED, VOTING
 from coderank.overview import user_overview
 from coderank.store import COMPARISONS, EVALUATION_RESULTS, FEEDBACK, Document, Store
-from tests.bot.conftest import RunningBot
+from harness.comparison_docs import comparison_doc
+from harness.running_bot import RunningBot
 from tests.bot.test_finetune import dm_text
-from tests.comparison_docs import comparison_doc
 
 ADMIN, BOB = "U0ADMIN", "U0BOB"
 SLOW_FIRST_S = 90  # the first evaluation of a test session imports scikit-learn and SciPy

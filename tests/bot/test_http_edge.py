@@ -27,9 +27,9 @@ import pytest
 from bot import ids, messages
 from bot.http import MAX_BODY_BYTES, make_server, wsgi_app
 from coderank.store import FEEDBACK, RESPONSES
-from tests.bot.conftest import SIGNING_SECRET, RunningBot, start_bot
-from tests.slack_requests import HttpResult
-from tests.slack_server import SlackApiServer
+from harness.running_bot import SIGNING_SECRET, RunningBot, start_bot
+from harness.slack_requests import HttpResult
+from harness.slack_server import SlackApiServer
 
 CHANNEL = "C0GENERAL"
 OTHER_CHANNEL = "C0OTHER"

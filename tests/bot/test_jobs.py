@@ -15,9 +15,10 @@ import time_machine
 from bot import ids
 from coderank.jobs.scheduler import CLOSE_DUE_JOB, Jobs
 from coderank.store import COMPARISONS, EVALUATION_RESULTS, FEEDBACK
-from tests.bot.conftest import RunningBot, start_bot
-from tests.bot.test_flow import closed_message, text_of
-from tests.slack_server import SlackApiServer
+from harness.running_bot import RunningBot, start_bot
+from harness.slack_server import SlackApiServer
+from harness.slack_text import text_of
+from tests.bot.test_flow import closed_message
 
 SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

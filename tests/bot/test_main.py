@@ -12,10 +12,10 @@ import urllib.request
 from pathlib import Path
 
 from coderank.jobs.scheduler import Jobs
-from tests.conftest import make_env, make_settings
-from tests.data_api_server import DataApiServer
-from tests.servers import free_port
-from tests.slack_server import SlackApiServer
+from harness.data_api_server import DataApiServer
+from harness.servers import free_port
+from harness.settings import make_env, make_settings
+from harness.slack_server import SlackApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

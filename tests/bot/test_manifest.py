@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from tests.conftest import ROOT
+from harness.settings import ROOT
 
 
 def test_manifest_has_both_commands_interactivity_socket_mode_and_minimal_scopes() -> None:

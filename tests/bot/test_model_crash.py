@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, make_env
-from tests.servers import child_pids, free_port, http_get
-from tests.slack_requests import SlackSender
-from tests.slack_server import SlackApiServer
+from harness.servers import child_pids, free_port, http_get
+from harness.settings import ROOT, make_env
+from harness.slack_requests import SlackSender
+from harness.slack_server import SlackApiServer
 
 pytestmark = pytest.mark.slow
 SECRET = "test-signing-secret-crash"

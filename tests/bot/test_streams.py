@@ -16,11 +16,12 @@ from slack_sdk.models.messages.chunk import Chunk
 from bot import ids
 from bot.blocks import stream
 from coderank.agents.prompts import AGENTS, LABELS
-from tests.bot.conftest import start_bot
-from tests.bot.test_flow import closed_message, text_of
-from tests.fakes import fake_agents, slow_agents
-from tests.slack_server import SlackApiServer
-from tests.slack_streams import Stream
+from harness.fakes import fake_agents, slow_agents
+from harness.running_bot import start_bot
+from harness.slack_server import SlackApiServer
+from harness.slack_streams import Stream
+from harness.slack_text import text_of
+from tests.bot.test_flow import closed_message
 
 CHANNEL = "C0GENERAL"
 TASKS = {*AGENTS, stream.RERANKER}

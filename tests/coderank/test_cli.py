@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, make_env
+from harness.settings import ROOT, make_env
 
 
 def run(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -12,8 +12,8 @@ import pytest
 from coderank.errors import VotingClosedError
 from coderank.services import Services, build_services
 from coderank.store import COMPARISONS
-from tests.conftest import make_settings
-from tests.fakes import LengthReranker, fake_agents
+from harness.fakes import LengthReranker, fake_agents
+from harness.settings import make_settings
 
 START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

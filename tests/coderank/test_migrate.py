@@ -14,7 +14,7 @@ from pathlib import Path
 from coderank.evaluation.report import closed_between, evaluate
 from coderank.store import COMPARISONS, FEEDBACK, RERANKER_SCORES, RESPONSES, Window
 from coderank.store.sqlite import SQLiteStore
-from tests.conftest import ROOT, make_env
+from harness.settings import ROOT, make_env
 
 FIXTURE = ROOT / "tests" / "fixtures" / "store-v1"
 EXPECTED = {

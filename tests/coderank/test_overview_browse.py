@@ -21,8 +21,8 @@ from coderank.overview import (
 from coderank.reranker.registry import PromotedModel, write_promoted
 from coderank.services import Services
 from coderank.store import COMPARISONS, Window
-from tests.comparison_docs import comparison_doc
-from tests.conftest import make_settings
+from harness.comparison_docs import comparison_doc
+from harness.settings import make_settings
 
 
 def test_recent_comparisons_newest_first_and_by_status(services: Services) -> None:

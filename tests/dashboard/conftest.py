@@ -13,7 +13,7 @@ import pytest
 from selenium import webdriver
 
 from coderank.config import Settings
-from tests.conftest import ROOT, make_env, make_settings
+from harness.settings import ROOT, make_env, make_settings
 from tests.dashboard.browser import screenshot, start_chromium
 from tests.dashboard.server import running_dashboard
 from tests.dashboard.synthetic import ADMIN, Filled, fill

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import ROOT
-from tests.servers import free_port, wait_http
+from harness.servers import free_port, wait_http
+from harness.settings import ROOT
 
 
 @dataclass(frozen=True)

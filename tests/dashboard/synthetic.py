@@ -18,7 +18,7 @@ from coderank.models import BY_REQUESTER, CHOICES, CLOSED, Answer, Comparison, P
 from coderank.reranker.registry import PromotedModel, write_promoted
 from coderank.services import build_services
 from coderank.store import COMPARISONS, EVALUATION_RESULTS, Store
-from tests.fakes import LengthReranker
+from harness.fakes import LengthReranker
 
 START = datetime(2026, 9, 28, 9, 0, tzinfo=UTC)  # a Monday: eight weeks before 2026-11-23
 ADMIN = "U0ADMIN"

@@ -16,8 +16,8 @@ import pytest
 from selenium import webdriver
 
 from coderank.store import COLLECTIONS, open_store
-from tests.chat_server import ChatServer
-from tests.conftest import ROOT, make_env, make_settings
+from harness.chat_server import ChatServer
+from harness.settings import ROOT, make_env, make_settings
 from tests.dashboard import browser as b
 from tests.dashboard.server import running_dashboard
 

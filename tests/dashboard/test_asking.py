@@ -10,7 +10,7 @@ from coderank.errors import InvalidProblemError
 from coderank.services import Services
 from coderank.store import COMPARISONS, RESPONSES
 from dashboard.asking import AskProgress, Asks
-from tests.fakes import fake_agents, slow_agents
+from harness.fakes import fake_agents, slow_agents
 
 
 def _until_done(asks: Asks, cid: str, timeout_s: float = 10) -> AskProgress:
@@ -51,7 +51,7 @@ def test_a_problem_is_generated_in_the_background_and_stored_as_from_the_dashboa
 
 def test_progress_is_told_while_the_agents_work(services: Services) -> None:
     from coderank.services import build_services
-    from tests.fakes import LengthReranker
+    from harness.fakes import LengthReranker
 
     slow = build_services(services.settings, agents=slow_agents(0.3), reranker=LengthReranker())
     asks = Asks(slow)
@@ -79,7 +79,7 @@ def test_an_empty_problem_is_refused_before_anything_is_queued(services: Service
 
 def test_a_failed_generation_says_why(services: Services) -> None:
     from coderank.services import build_services
-    from tests.fakes import LengthReranker
+    from harness.fakes import LengthReranker
 
     failing = build_services(
         services.settings,

@@ -20,11 +20,11 @@ from coderank.evaluation.report import closed_between, evaluate
 from coderank.overview import from_surface
 from coderank.services import Services, build_services
 from coderank.store import COLLECTIONS, FEEDBACK, Window, open_store
-from tests.conftest import ROOT
+from harness.fakes import LengthReranker
+from harness.settings import ROOT
 from tests.dashboard import browser as b
 from tests.dashboard.conftest import Shots, Site
 from tests.dashboard.synthetic import ADMIN, CODE, TEAM, ScriptedAgent
-from tests.fakes import LengthReranker
 
 
 @pytest.fixture

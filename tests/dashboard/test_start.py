@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 
-from tests.conftest import ROOT, make_env
+from harness.servers import free_port, wait_http
+from harness.settings import ROOT, make_env
 from tests.dashboard import browser as b
 from tests.dashboard.server import dashboard_env, running_dashboard
-from tests.servers import free_port, wait_http
 
 
 def launch(tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ from dashboard.tables import (
     reveal_lines,
     standing_points,
 )
-from tests.comparison_docs import comparison_doc
+from harness.comparison_docs import comparison_doc
 
 
 def _closed(cid: str, votes: dict[str, str], day: str) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""Fixtures of the fault and load suite: test servers and two real replicas (tests/replicas.py)."""
+"""Fixtures of the fault and load suite: test servers, two real replicas (harness/replicas.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.chat_server import ChatServer
-from tests.data_api_server import DataApiServer
-from tests.replicas import Cluster, start_cluster
-from tests.slack_server import SlackApiServer
+from harness.chat_server import ChatServer
+from harness.data_api_server import DataApiServer
+from harness.replicas import Cluster, start_cluster
+from harness.slack_server import SlackApiServer
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import pytest
 
 from bot import ids
 from coderank.store import COMPARISONS, FEEDBACK, RERANKER_SCORES, RESPONSES, doc_id
-from tests.bot.test_flow import text_of
-from tests.comparison_docs import comparison_doc
-from tests.finetune_data import synthetic_pairs
-from tests.replicas import ADMIN, LEASE_S, Cluster, vote_messages
+from harness.comparison_docs import comparison_doc
+from harness.finetune_data import synthetic_pairs
+from harness.replicas import ADMIN, LEASE_S, Cluster, vote_messages
+from harness.slack_text import text_of
 
 KEYSPACE = "default_keyspace"
 

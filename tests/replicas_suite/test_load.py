@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot import ids
 from coderank.store import COMPARISONS, FEEDBACK
-from tests.bot.test_flow import text_of
-from tests.replicas import Cluster, vote_messages
+from harness.replicas import Cluster, vote_messages
+from harness.slack_text import text_of
 
 CHOICES = [ids.VOTE_A, ids.VOTE_B, ids.VOTE_TIE, ids.VOTE_BOTH_BAD]
 LABELS = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}

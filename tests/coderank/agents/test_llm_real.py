@@ -11,8 +11,8 @@ import pytest
 
 from coderank.agents.agents import build_agents, build_tester
 from coderank.agents.llm import build_chat_model
-from tests.conftest import make_settings
-from tests.servers import llama_server
+from harness.servers import llama_server
+from harness.settings import make_settings
 
 pytestmark = pytest.mark.slow
 PROBLEM = "Write a function is_even(n) that returns True when n is even."

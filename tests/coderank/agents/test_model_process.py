@@ -17,7 +17,7 @@ import pytest
 from coderank.agents.llm import build_chat_model
 from coderank.agents.model_process import describe_exit, start_failure
 from coderank.errors import ModelCrashedError
-from tests.conftest import ROOT, make_env, make_settings
+from harness.settings import ROOT, make_env, make_settings
 
 PROBLEM = "Write a long essay about the history of the Python programming language."
 

@@ -11,8 +11,8 @@ from psycopg.rows import dict_row
 from coderank.config import Settings
 from coderank.coordination.postgres import Postgres, fenced_saver
 from coderank.store import Store, open_store
+from harness.data_api_server import DataApiServer
 from tests.coderank.coordination.harness import Admin
-from tests.data_api_server import DataApiServer
 
 
 @pytest.fixture

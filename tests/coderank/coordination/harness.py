@@ -16,7 +16,7 @@ from coderank.coordination.postgres import AdvisoryLocks, Postgres, fenced_saver
 from coderank.graph.build import build_graph
 from coderank.graph.nodes import GraphServices
 from coderank.store import COMPARISONS, FEEDBACK, Store
-from tests.fakes import LengthReranker, fake_agents
+from harness.fakes import LengthReranker, fake_agents
 
 Admin = psycopg.Connection[dict[str, Any]]
 

@@ -11,8 +11,8 @@ import pytest
 from coderank.coordination.postgres import Postgres
 from coderank.errors import CoderankError, CoordinationError
 from coderank.store import Store
+from harness.pg_server import PostgresServer
 from tests.coderank.coordination.harness import comparisons_over, document_votes, feedback_votes
-from tests.pg_server import PostgresServer
 
 
 @pytest.fixture

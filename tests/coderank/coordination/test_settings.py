@@ -13,7 +13,7 @@ from coderank.config import Settings, from_env
 from coderank.coordination import open_coordination
 from coderank.coordination.postgres import redacted
 from coderank.errors import ConfigError, CoordinationError
-from tests.servers import free_port
+from harness.servers import free_port
 
 PASSWORD = "s3cret-Pw"
 DATABASE_URL = f"postgresql://bob:{PASSWORD}@db.example:5432/coderank"

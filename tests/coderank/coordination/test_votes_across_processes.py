@@ -7,9 +7,9 @@ from pathlib import Path
 
 from coderank.config import from_env
 from coderank.services import build_services
+from harness.data_api_server import DataApiServer
+from harness.fakes import LengthReranker, fake_agents
 from tests.coderank.coordination.harness import document_votes, feedback_votes
-from tests.data_api_server import DataApiServer
-from tests.fakes import LengthReranker, fake_agents
 from tests.replica_process import ReplicaProcess
 
 REPLICAS = 4

@@ -8,7 +8,7 @@ from coderank.evalset.broken import CRASH, SUBTLE, UNFINISHED, WRONG_PROBLEM, mu
 from coderank.evalset.build import build_eval_set, one_of_each_kind, split_items
 from coderank.evalset.score import ALL, kind_accuracy, preference_pairs
 from coderank.execution.sandbox import Sandbox
-from tests.fakes import LengthReranker
+from harness.fakes import LengthReranker
 
 CLAMP = Problem(
     name="clamp_all",

@@ -13,8 +13,8 @@ from coderank.evalset import load_problems
 from coderank.evalset.broken import KINDS
 from coderank.evalset.build import build_eval_set
 from coderank.execution.sandbox import Sandbox
-from tests.conftest import ROOT, make_env
-from tests.finetune_data import SPECS
+from harness.finetune_data import SPECS
+from harness.settings import ROOT, make_env
 
 
 def test_the_problems_are_new_and_distinct() -> None:

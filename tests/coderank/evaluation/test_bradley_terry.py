@@ -7,7 +7,7 @@ from coderank.evaluation.formatting import format_report
 from coderank.evaluation.pairs import judged_pairs
 from coderank.evaluation.preferences import INIT_RATING, standings
 from coderank.evaluation.report import evaluate
-from tests.comparison_docs import comparison_doc
+from harness.comparison_docs import comparison_doc
 
 # Six comparisons, every one voted A; the agent shown as A is the winner.
 SHOWN = [("y", "x"), ("y", "x"), ("z", "x"), ("z", "y"), ("x", "z"), ("y", "z")]

@@ -11,7 +11,7 @@ from scipy import stats
 from coderank.evaluation.metrics import MIN_DECISIVE, agreement, weighted_tau_b
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.preferences import standings, voting_habits
-from tests.comparison_docs import comparison_doc
+from harness.comparison_docs import comparison_doc
 
 
 def pair(cid: str, outcome_votes: dict[str, str], diff: float, *, p: float = 1.0,

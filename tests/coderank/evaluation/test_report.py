@@ -23,8 +23,8 @@ from coderank.evaluation.report import (
 from coderank.evaluation.weekly import build_digest, digest_from_store
 from coderank.store import COMPARISONS, EVALUATION_RESULTS, RESPONSES, Window
 from coderank.store.sqlite import SQLiteStore
-from tests.comparison_docs import comparison_doc, from_votes
-from tests.conftest import ROOT, make_env
+from harness.comparison_docs import comparison_doc, from_votes
+from harness.settings import ROOT, make_env
 
 
 def synthetic_feedback(n: int, *, seed: int = 1, day: str = "2026-11-18") -> list[dict]:

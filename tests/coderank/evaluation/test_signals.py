@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from coderank.evaluation.formatting import format_report
 from coderank.evaluation.report import evaluate
-from tests.comparison_docs import comparison_doc
+from harness.comparison_docs import comparison_doc
 
 A, B = "explainer", "optimizer"  # shown as A and B; the team prefers A every time
 

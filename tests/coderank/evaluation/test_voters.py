@@ -9,7 +9,7 @@ from coderank.evaluation.formatting import voters_text
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.voters import anomalies, vote_p_value, voter_records
 from coderank.models import gold_pick
-from tests.comparison_docs import comparison_doc
+from harness.comparison_docs import comparison_doc
 
 A, B = "explainer", "optimizer"
 
@@ -95,7 +95,7 @@ def test_admins_see_the_flagged_voters_first() -> None:
 def test_flagged_voters_can_be_left_out_of_every_figure(tmp_path: Path) -> None:
     from coderank.evaluation.report import closed_between, evaluate, excluded_voters
     from coderank.store import COMPARISONS, Window, open_store
-    from tests.conftest import make_settings
+    from harness.settings import make_settings
 
     store = open_store(make_settings(tmp_path))
     try:

@@ -14,7 +14,7 @@ from coderank.evaluation.report import evaluate
 from coderank.evaluation.weekly import build_digest, digest_from_store, direction
 from coderank.store import COMPARISONS, EVALUATION_RESULTS
 from coderank.store.sqlite import SQLiteStore
-from tests.comparison_docs import from_votes
+from harness.comparison_docs import from_votes
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday, midnight UTC
 

@@ -16,8 +16,8 @@ from coderank.execution import tester_checks
 from coderank.models import Comparison
 from coderank.services import build_services
 from coderank.store import COMPARISONS, EXECUTIONS
-from tests.conftest import make_settings
-from tests.fakes import LengthReranker, fake_agents, fake_tester
+from harness.fakes import LengthReranker, fake_agents, fake_tester
+from harness.settings import make_settings
 
 PROBLEM = "Write a function add(a, b) that returns the sum of a and b."
 ANSWERS = {

@@ -10,10 +10,10 @@ import pytest
 
 from coderank.finetune.executions import execution_pairs
 from coderank.services import Services, build_services
+from harness.fakes import LengthReranker, fake_agents
+from harness.finetune_data import synthetic_pairs, write_jsonl
+from harness.settings import make_settings
 from tests.coderank.finetune.test_script import run
-from tests.conftest import make_settings
-from tests.fakes import LengthReranker, fake_agents
-from tests.finetune_data import synthetic_pairs, write_jsonl
 
 ANSWERS = {
     "concise_fixer": "```python\ndef add(a, b):\n    return a + b\n```",

@@ -18,7 +18,7 @@ from coderank.finetune.dataset import (
     read_pairs,
     split_by_problem,
 )
-from tests.finetune_data import synthetic_pairs, write_jsonl
+from harness.finetune_data import synthetic_pairs, write_jsonl
 
 
 def lines(path: Path, *records: object) -> Path:

@@ -15,8 +15,8 @@ from coderank.finetune.export import export_pairs
 from coderank.models import CLOSED, VOTING
 from coderank.store import COMPARISONS, RESPONSES, doc_id
 from coderank.store.sqlite import SQLiteStore
-from tests.comparison_docs import comparison_doc
-from tests.conftest import make_env
+from harness.comparison_docs import comparison_doc
+from harness.settings import make_env
 
 ROOT = Path(__file__).resolve().parents[3]
 

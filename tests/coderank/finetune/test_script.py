@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, make_env
-from tests.finetune_data import synthetic_pairs, write_jsonl
+from harness.finetune_data import synthetic_pairs, write_jsonl
+from harness.settings import ROOT, make_env
 
 SCRIPT = ROOT / "scripts" / "offline_finetune_reranker.py"
 

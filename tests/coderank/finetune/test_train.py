@@ -13,8 +13,8 @@ from coderank.finetune.dataset import PreferencePair, split_by_problem
 from coderank.finetune.results import FineTuneResult, evaluate_held_out
 from coderank.finetune.train import METRICS_FILE, finetune
 from coderank.reranker.cross_encoder import CrossEncoderReranker, load_reranker
-from tests.conftest import make_settings
-from tests.finetune_data import synthetic_pairs
+from harness.finetune_data import synthetic_pairs
+from harness.settings import make_settings
 
 PACKAGED = ("/nonexistent/not-loaded", "not-loaded")  # failures must come before any model load
 

@@ -16,8 +16,8 @@ from coderank.graph.active import PairRecord, agent_pair, outcome_of, pair_recor
 from coderank.graph.votes import choose_pair
 from coderank.models import CLOSED
 from coderank.services import build_services
-from tests.conftest import make_settings
-from tests.fakes import LengthReranker, fake_agents
+from harness.fakes import LengthReranker, fake_agents
+from harness.settings import make_settings
 
 SCORES = {"concise_fixer": 0.9, "explainer": 0.5, "optimizer": 0.45}
 ALL_PAIRS = [agent_pair(a, b) for a, b in itertools.combinations(SCORES, 2)]

@@ -36,8 +36,8 @@ from coderank.store import (
     RESPONSES,
 )
 from coderank.store.sqlite import SQLiteStore
-from tests.conftest import ROOT, make_env, make_settings
-from tests.fakes import LengthReranker, fake_agents
+from harness.fakes import LengthReranker, fake_agents
+from harness.settings import ROOT, make_env, make_settings
 
 
 def start(services: Services, problem: str = "Write f(n) returning n") -> dict:

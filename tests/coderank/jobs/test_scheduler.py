@@ -30,7 +30,7 @@ from coderank.jobs.scheduler import (
     digest_trigger,
     run_task,
 )
-from tests.conftest import make_env, make_settings
+from harness.settings import make_env, make_settings
 from tests.jobs_process import JobsProcess
 
 SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from coderank.reranker.cross_encoder import load_reranker
-from tests.conftest import ROOT, make_settings
+from harness.settings import ROOT, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from coderank.reranker.registry import (
 )
 from coderank.store import EVALUATION_RESULTS
 from coderank.store.sqlite import SQLiteStore
-from tests.conftest import make_settings
+from harness.settings import make_settings
 
 
 def promoted(path: Path) -> PromotedModel:

@@ -15,9 +15,9 @@ import pytest
 from coderank.errors import StoreError
 from coderank.store import COLLECTIONS, FEEDBACK, INDEXED_FIELDS
 from coderank.store.astra import AstraStore
-from tests.conftest import ROOT
-from tests.data_api_server import DataApiServer
-from tests.servers import free_port
+from harness.data_api_server import DataApiServer
+from harness.servers import free_port
+from harness.settings import ROOT
 
 
 @pytest.fixture

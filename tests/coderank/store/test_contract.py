@@ -12,7 +12,7 @@ from coderank.errors import StoreError
 from coderank.store import COLLECTIONS, FEEDBACK, RESPONSES, Store, Window, doc_id
 from coderank.store.astra import AstraStore
 from coderank.store.sqlite import SQLiteStore
-from tests.data_api_server import DataApiServer
+from harness.data_api_server import DataApiServer
 
 OpenStore = Callable[[], Store]
 

@@ -20,8 +20,8 @@ from coderank.store import (
     RESPONSES,
 )
 from coderank.store.sqlite import SQLiteStore
-from tests.conftest import ROOT, make_env
-from tests.data_api_server import DataApiServer
+from harness.data_api_server import DataApiServer
+from harness.settings import ROOT, make_env
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from coderank.store import FEEDBACK, Store
 from coderank.store.astra import AstraStore
 from coderank.store.copy import copy_store
 from coderank.store.sqlite import SQLiteStore
-from tests.bench.table import Row, log
-from tests.data_api_server import DataApiServer
+from harness.bench.table import Row, log
+from harness.data_api_server import DataApiServer
 
 
 def _vote(i: int) -> dict[str, object]:

@@ -3,7 +3,7 @@
 through the supervised model process against generation in-process.
 
 Every run is greedy (temperature 0) on the same prompts, so each produces the same tokens and only
-the time differs. ``python -m tests.bench.model --gguf X`` is the in-process run, in a child
+the time differs. ``python -m harness.bench.model --gguf X`` is the in-process run, in a child
 process of its own so that another build of ``llama_cpp`` can be put first on its path.
 """
 
@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.bench.child import child_result
-from tests.bench.core import TOKEN_PROBLEMS, offline_settings
-from tests.bench.table import Row, log
+from harness.bench.child import child_result
+from harness.bench.core import TOKEN_PROBLEMS, offline_settings
+from harness.bench.table import Row, log
 
 MAX_TOKENS = 128
 ROUNDS = 5
@@ -118,13 +118,13 @@ def _variant_only(variant: str, into: Path) -> Path:
 def interleaved(
     builds: dict[str, str | None], rounds: int, *args: str
 ) -> dict[str, list[dict[str, Any]]]:
-    """``python -m tests.bench.model *args`` with each build first on the path, ``rounds``
+    """``python -m harness.bench.model *args`` with each build first on the path, ``rounds``
     times, the builds taking turns (so a slower moment of the machine falls on all of them)."""
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in builds}
     for round_ in range(1, rounds + 1):
         for label, path in builds.items():
             log(f"model: {' '.join(args[:1])} {label}, round {round_}/{rounds}")
-            runs[label].append(child_result("tests.bench.model", *args, python_path=path))
+            runs[label].append(child_result("harness.bench.model", *args, python_path=path))
     return runs
 
 
@@ -173,7 +173,7 @@ def bench_process_overhead(cache_dir: str, *, rounds: int = ROUNDS) -> list[Row]
     inproc, child = [], []
     for round_ in range(1, rounds + 1):
         log(f"model: in-process generation (a child process of its own), round {round_}/{rounds}")
-        inproc.append(child_result("tests.bench.model", "--gguf", gguf))
+        inproc.append(child_result("harness.bench.model", "--gguf", gguf))
         log(f"model: the same generations through a model process, round {round_}/{rounds}")
         child.append(through_process(cache_dir))
     inproc_s = statistics.median(r["seconds"] for r in inproc)
@@ -231,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--ask", metavar="CACHE_DIR", help="time one ask")
     args = parser.parse_args(argv)
     if args.ask:
-        from tests.bench.core import bench_ask
+        from harness.bench.core import bench_ask
 
         with tempfile.TemporaryDirectory(prefix="coderank-bench-ask-") as tmp:
             bench_ask(args.ask, Path(tmp) / "warm-up")  # loads both models, not timed

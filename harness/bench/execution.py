@@ -7,7 +7,7 @@ import statistics
 import time
 from pathlib import Path
 
-from tests.bench.table import Row, log, percentile
+from harness.bench.table import Row, log, percentile
 
 GOOD = "def is_prime(n):\n    return n > 1 and all(n % d for d in range(2, int(n ** 0.5) + 1))\n"
 PROBLEM = "Write is_prime(n).\n" + "".join(
@@ -20,7 +20,7 @@ def bench_execution(tmp: Path, runs: int = 30) -> list[Row]:
     from coderank.execution.checks import check_answer, examples
     from coderank.execution.sandbox import Sandbox
     from coderank.services import build_services
-    from tests.fakes import LengthReranker, fake_agents
+    from harness.fakes import LengthReranker, fake_agents
 
     sandbox = Sandbox()
     starts = []

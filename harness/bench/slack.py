@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot import ids
-from tests.bench.table import Row, log, percentile
-from tests.bot.conftest import start_bot
-from tests.bot.test_flow import text_of
-from tests.fakes import slow_agents
-from tests.slack_server import SlackApiServer
+from harness.bench.table import Row, log, percentile
+from harness.fakes import slow_agents
+from harness.running_bot import start_bot
+from harness.slack_server import SlackApiServer
+from harness.slack_text import text_of
 
 CHANNEL = "C0GENERAL"
 

@@ -10,18 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot import ids
-from tests.bench.table import Row, log, percentile
-from tests.chat_server import ChatServer
-from tests.data_api_server import DataApiServer
-from tests.pg_server import PostgresServer
-from tests.replicas import LEASE_S, start_cluster, vote_messages
-from tests.slack_server import SlackApiServer
+from harness.bench.table import Row, log, percentile
+from harness.chat_server import ChatServer
+from harness.data_api_server import DataApiServer
+from harness.pg_server import PostgresServer
+from harness.replicas import LEASE_S, start_cluster, vote_messages
+from harness.slack_server import SlackApiServer
 
 
 def _vote_latencies(env: dict[str, str], votes: int) -> list[float]:
     from coderank.config import from_env
     from coderank.services import build_services
-    from tests.fakes import LengthReranker, fake_agents
+    from harness.fakes import LengthReranker, fake_agents
 
     settings = from_env({**env, "VOTE_QUORUM": "0"}, env_file=None)
     services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())

@@ -19,8 +19,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.slack_streams import METHODS as STREAM_METHODS
-from tests.slack_streams import StreamRecorder
+from harness.slack_streams import METHODS as STREAM_METHODS
+from harness.slack_streams import StreamRecorder
 
 BOT_USER = "UCODERANK"
 

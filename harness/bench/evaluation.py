@@ -1,6 +1,6 @@
 """Evaluation over 1,000,000 synthetic votes in closed comparisons: time and peak memory.
 
-Runs in a child process (``python -m tests.bench.evaluation N``) so its peak RSS is its own."""
+Runs in a child process (``python -m harness.bench.evaluation N``) so its peak RSS is its own."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 import time
 from collections.abc import Iterator
 
-from tests.bench.child import child_result
-from tests.bench.table import Row
+from harness.bench.child import child_result
+from harness.bench.table import Row
 
 AGENTS = ("concise_fixer", "explainer", "optimizer")
 VOTERS = 3
@@ -33,7 +33,7 @@ def synthetic_comparisons(
     from functools import cache
 
     from coderank.models import majority, reranker_agrees, reranker_pick, tally
-    from tests.comparison_docs import comparison_doc
+    from harness.comparison_docs import comparison_doc
 
     @cache
     def decided(picked: tuple[str, ...]) -> tuple[dict[str, int], str | None]:
@@ -90,7 +90,7 @@ def child(n: int) -> None:
 
 
 def bench_evaluation(n: int = 1_000_000) -> list[Row]:
-    result = child_result("tests.bench.evaluation", str(n))
+    result = child_result("harness.bench.evaluation", str(n))
     comparisons = -(-n // VOTERS)
     note = (
         f"{result['votes']:,} votes in {comparisons:,} closed comparisons, {VOTERS} voters each "

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import free_port
+from harness.servers import free_port
 
 DB = "coderank"
 _databases = itertools.count(1)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     pass
-from tests.bench.table import Row, log, percentile
+from harness.bench.table import Row, log, percentile
 
 ASK_PROBLEM = "Write a function is_prime(n)"
 TOKEN_PROBLEMS = (
@@ -154,7 +154,7 @@ def bench_votes(tmp: Path, votes: int) -> list[Row]:
     """Latency of ``comparisons.vote``: each resumes the SQLite checkpoint and stores feedback."""
     from coderank.config import from_env
     from coderank.services import build_services
-    from tests.fakes import LengthReranker, fake_agents
+    from harness.fakes import LengthReranker, fake_agents
 
     settings = from_env({"DATA_DIR": str(tmp / "votes"), "VOTE_QUORUM": "0"}, env_file=None)
     services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())

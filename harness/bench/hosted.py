@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from coderank.agents.agents import Agent
     from coderank.models import Answer
-from tests.bench.core import offline_settings
-from tests.bench.table import Row, log
-from tests.chat_server import ChatServer
+from harness.bench.core import offline_settings
+from harness.bench.table import Row, log
+from harness.chat_server import ChatServer
 
 HOSTED_PROBLEM = "Write a function that returns the n-th Fibonacci number"
 
@@ -63,7 +63,7 @@ def time_agents(url: str, max_new_tokens: int) -> dict[str, float]:
 def hosted_rows(cache_dir: str, tmp: Path, delay_s: float, max_new_tokens: int) -> list[Row]:
     """Hosted-path rows against llama.cpp's server and a latency-bound fake. Needs network on."""
     from coderank.agents.llm import local_gguf_path
-    from tests.servers import llama_server
+    from harness.servers import llama_server
 
     rows: list[Row] = []
     gguf = local_gguf_path(offline_settings(cache_dir))

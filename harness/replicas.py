@@ -14,12 +14,12 @@ from typing import Any
 
 from coderank.config import Settings, from_env
 from coderank.store import Store, open_store
-from tests.chat_server import ChatServer
-from tests.conftest import MODEL_CACHE, ROOT
-from tests.data_api_server import DataApiServer
-from tests.servers import free_port, wait_http
-from tests.slack_requests import SlackSender
-from tests.slack_server import SlackApiServer
+from harness.chat_server import ChatServer
+from harness.data_api_server import DataApiServer
+from harness.servers import free_port, wait_http
+from harness.settings import MODEL_CACHE, ROOT
+from harness.slack_requests import SlackSender
+from harness.slack_server import SlackApiServer
 
 SIGNING_SECRET = "replica-signing-secret"
 ADMIN = "U0ADMIN"

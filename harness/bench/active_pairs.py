@@ -19,7 +19,7 @@ from coderank.evaluation.pairs import JudgedPair
 from coderank.graph.active import AgentPair, PairRecord, outcome_of
 from coderank.graph.votes import choose_pair
 from coderank.models import CLOSED
-from tests.bench.table import Row
+from harness.bench.table import Row
 
 
 @dataclass(frozen=True)

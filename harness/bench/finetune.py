@@ -1,6 +1,6 @@
 """Fine-tuning the reranker on 1,000 synthetic preference pairs (1 epoch): speed and peak memory.
 
-Runs in a child process (``python -m tests.bench.finetune N``) so its peak RSS is its own."""
+Runs in a child process (``python -m harness.bench.finetune N``) so its peak RSS is its own."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.child import child_result
-from tests.bench.table import Row
+from harness.bench.child import child_result
+from harness.bench.table import Row
 
 PER_PROBLEM = 5
 
@@ -21,7 +21,7 @@ def child(n_pairs: int) -> None:
     from coderank.config import from_env
     from coderank.finetune.train import finetune
     from coderank.reranker.cross_encoder import reranker_source
-    from tests.finetune_data import synthetic_pairs
+    from harness.finetune_data import synthetic_pairs
 
     pairs = synthetic_pairs(max(n_pairs // PER_PROBLEM, 2), seed=0, per_problem=PER_PROBLEM)
     began = time.perf_counter()
@@ -51,7 +51,7 @@ def child(n_pairs: int) -> None:
 
 
 def bench_finetune(n_pairs: int = 1000) -> list[Row]:
-    r = child_result("tests.bench.finetune", str(n_pairs))
+    r = child_result("harness.bench.finetune", str(n_pairs))
     p = r["pairs"]
     note = (
         f"{p['total']:,} synthetic pairs on {p['train_problems'] + p['held_out_problems']} "

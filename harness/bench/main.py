@@ -23,17 +23,17 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from tests.bench.active_pairs import bench_active_pairs
-from tests.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
-from tests.bench.evaluation import bench_evaluation
-from tests.bench.execution import bench_execution, bench_tester
-from tests.bench.finetune import bench_finetune
-from tests.bench.hosted import hosted_rows
-from tests.bench.model import bench_asks, bench_builds, bench_process_overhead
-from tests.bench.replicas import bench_replicas
-from tests.bench.slack import bench_slack
-from tests.bench.stores import bench_stores
-from tests.bench.table import Row, format_table, log
+from harness.bench.active_pairs import bench_active_pairs
+from harness.bench.core import bench_ask, bench_local_tokens, bench_reranker, bench_votes
+from harness.bench.evaluation import bench_evaluation
+from harness.bench.execution import bench_execution, bench_tester
+from harness.bench.finetune import bench_finetune
+from harness.bench.hosted import hosted_rows
+from harness.bench.model import bench_asks, bench_builds, bench_process_overhead
+from harness.bench.replicas import bench_replicas
+from harness.bench.slack import bench_slack
+from harness.bench.stores import bench_stores
+from harness.bench.table import Row, format_table, log
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -50,7 +50,7 @@ def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
     command = [
         sys.executable,
         "-m",
-        "tests.bench.main",
+        "harness.bench.main",
         "--hosted-only",
         "--cache-dir",
         args.cache_dir,

@@ -1,0 +1,1 @@
+"""The benchmark behind ``scripts/bench.py`` (see docs/benchmarks.md)."""
