@@ -4,12 +4,14 @@
         [--held-out pairs.jsonl] [--out MODELS_DIR/reranker-ft/offline-YYYYmmdd-HHMMSS] \
         [--epochs N] [--seed N] [--force]
 
-The pairs come from ``scripts/export_feedback.py``, or, with ``--from-executions`` (a cold start,
-before anyone has voted), from the store's comparisons whose answers execution decided. The
-held-out pairs are a split of the pairs by problem, or ``--held-out`` (for a cold start, by
-default, the team's voted pairs in the store, when there are any). The new model is promoted
-(used by the bot) only if it does better than the current one on the held-out pairs, or with
-``--force``.
+The pairs come from ``scripts/export_feedback.py`` (``--format pairs`` or ``dpo``), from any tool
+that writes JSON lines of ``{"query" or "prompt", "chosen", "rejected"}`` (an optional
+``problem_id`` groups them for the split by problem, else the problem's text does), or, with
+``--from-executions`` (a cold start, before anyone has voted), from the store's comparisons whose
+answers execution decided. The held-out pairs are a split of the pairs by problem, or
+``--held-out`` (for a cold start, by default, the team's voted pairs in the store, when there are
+any). The new model is promoted (used by the bot) only if it does better than the current one on
+the held-out pairs, or with ``--force``.
 """
 
 from __future__ import annotations
@@ -101,7 +103,9 @@ def cold_start_pairs(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--data", type=Path, help="pairs exported as JSON Lines")
+    source.add_argument(
+        "--data", type=Path, help="preference pairs as JSON Lines (query/prompt, chosen, rejected)"
+    )
     source.add_argument(
         "--from-executions",
         action="store_true",

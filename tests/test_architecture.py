@@ -21,7 +21,7 @@ VENDOR_HOMES = {
     "sentence_transformers": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},
     "torch": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},
     "transformers": {"coderank/reranker/cross_encoder.py", "coderank/finetune/train.py"},
-    "datasets": {"coderank/finetune/train.py"},
+    "datasets": {"coderank/finetune/train.py", "coderank/finetune/hf_dataset.py"},
     "astrapy": {"coderank/store/astra.py"},
     "apscheduler": {"coderank/jobs/scheduler.py"},
     "sqlalchemy": {"coderank/jobs/scheduler.py"},

@@ -1,7 +1,11 @@
 """Preference pairs exported from the team's votes: reading, validating and splitting them.
 
-One JSON object a line, one line per decisive comparison (see ``scripts/export_feedback.py``). The
-split is by problem, so the held-out accuracy measures answers to problems the model never saw.
+One JSON object a line, one line per decisive comparison (see ``scripts/export_feedback.py``). A
+line needs only the problem (``query``, or TRL's ``prompt``), ``chosen`` and ``rejected``: the
+other fields of CodeRank's own export are optional, so plain preference pairs written by any tool
+(and the ``--format dpo`` export) read too. The split is by problem (``problem_id`` when a line
+has one, else the problem's text), so the held-out accuracy measures answers to problems the
+model never saw.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ MIN_PAIRS = 20
 MIN_HELD_OUT_PROBLEMS = 1
 
 TEXT_FIELDS = ("query", "chosen", "rejected")
-STRING_FIELDS = ("comparison_id", *TEXT_FIELDS, "chosen_agent", "rejected_agent", "created_at")
-FIELDS = (*STRING_FIELDS, "votes")
+# What CodeRank's own export adds to the texts; optional when reading ("" or {} if absent).
+OPTIONAL_STRINGS = ("comparison_id", "chosen_agent", "rejected_agent", "created_at")
+FIELDS = ("comparison_id", *TEXT_FIELDS, "chosen_agent", "rejected_agent", "created_at", "votes")
+# TRL's preference format names the problem ``prompt``.
+QUERY_ALIASES = ("query", "prompt")
 
 
 @dataclass(frozen=True)
@@ -38,39 +45,76 @@ class PreferencePair:
     created_at: str
     # What is wrong with the rejected answer, when known (the evaluation set's kinds); optional.
     kind: str = ""
+    # The problem as another tool names it; when empty, the problem is its text (problem_key).
+    problem_id: str = ""
+
+    @property
+    def problem(self) -> str:
+        """What the split by problem groups by: ``problem_id``, else the problem's text."""
+        return self.problem_id or problem_key(self.query)
 
     def to_json(self) -> dict[str, Any]:
         """The pair as one line of the export format (a plain dict)."""
         line = {name: getattr(self, name) for name in FIELDS}
-        return {**line, "kind": self.kind} if self.kind else line
+        extra = {"kind": self.kind, "problem_id": self.problem_id}
+        return {**line, **{name: value for name, value in extra.items() if value}}
 
 
 def parse_pair(record: object) -> PreferencePair:
-    """The pair in one decoded JSON line.
+    """The pair in one decoded JSON line: CodeRank's export, or a minimal ``{"query" (or
+    "prompt"), "chosen", "rejected"}`` object with any of the other fields.
 
     Raises:
         FineTuneInputError: what is wrong with it, in a few words.
     """
     if not isinstance(record, dict):
         raise FineTuneInputError(f"expected a JSON object, got {type(record).__name__}")
-    missing = [name for name in FIELDS if name not in record]
+    missing = [] if any(name in record for name in QUERY_ALIASES) else ["'query' (or 'prompt')"]
+    missing += [repr(name) for name in TEXT_FIELDS[1:] if name not in record]
     if missing:
-        raise FineTuneInputError(f"missing field {', '.join(repr(m) for m in missing)}")
-    for name in STRING_FIELDS:
-        if not isinstance(record[name], str):
-            raise FineTuneInputError(f"field {name!r} is not a string")
-    for name in TEXT_FIELDS:
-        if not record[name].strip():
-            raise FineTuneInputError(f"field {name!r} is empty")
-    votes = record["votes"]
+        raise FineTuneInputError(f"missing field {', '.join(missing)}")
+    texts = {"query": _query(record), **{name: _string(record, name) for name in TEXT_FIELDS[1:]}}
+    for name, text in texts.items():
+        if not text.strip():
+            raise FineTuneInputError(f"field {_named(record, name)!r} is empty")
+    votes = record.get("votes", {})
     if not isinstance(votes, dict) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in votes.values()
     ):
         raise FineTuneInputError("field 'votes' is not an object of vote counts")
-    kind = record.get("kind", "")
-    if not isinstance(kind, str):
-        raise FineTuneInputError("field 'kind' is not a string")
-    return PreferencePair(**{name: record[name] for name in FIELDS}, kind=kind)
+    optional = {name: _string(record, name) for name in (*OPTIONAL_STRINGS, "kind")}
+    return PreferencePair(**texts, **optional, votes=votes, problem_id=_problem_id(record))
+
+
+def _query(record: dict[str, Any]) -> str:
+    values = [_string(record, name) for name in QUERY_ALIASES if name in record]
+    if len(values) == 2 and problem_key(values[0]) != problem_key(values[1]):
+        raise FineTuneInputError("fields 'query' and 'prompt' differ (give one of them)")
+    return values[0]
+
+
+def _problem_id(record: dict[str, Any]) -> str:
+    """The optional ``problem_id``: a string or an integer, as other tools number problems."""
+    value = record.get("problem_id", "")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise FineTuneInputError("field 'problem_id' is not a string or an integer")
+    if "problem_id" in record and not value.strip():
+        raise FineTuneInputError("field 'problem_id' is empty")
+    return value.strip()
+
+
+def _named(record: dict[str, Any], name: str) -> str:
+    """The field ``name`` as the line spells it (``prompt`` for a query given as such)."""
+    return "prompt" if name == "query" and "query" not in record else name
+
+
+def _string(record: dict[str, Any], name: str) -> str:
+    value = record.get(name, "")
+    if not isinstance(value, str):
+        raise FineTuneInputError(f"field {name!r} is not a string")
+    return value
 
 
 def read_pairs(path: Path) -> list[PreferencePair]:
@@ -114,7 +158,7 @@ def problem_key(query: str) -> str:
 
 
 def problems(pairs: Iterable[PreferencePair]) -> set[str]:
-    return {problem_key(p.query) for p in pairs}
+    return {p.problem for p in pairs}
 
 
 def split_by_problem(
@@ -132,8 +176,8 @@ def split_by_problem(
     random.Random(seed).shuffle(keys)
     count = min(max(round(len(keys) * held_out), 1), len(keys) - 1) if len(keys) >= 2 else 0
     held = set(keys[:count])
-    train = [p for p in pairs if problem_key(p.query) not in held]
-    test = [p for p in pairs if problem_key(p.query) in held]
+    train = [p for p in pairs if p.problem not in held]
+    test = [p for p in pairs if p.problem in held]
     return train, test
 
 

@@ -93,8 +93,9 @@ def finetune(
         train, held = split_by_problem(pairs, held_out=held_out, seed=seed)
     else:
         held = list(held_out_pairs)
-        kept_out = problems(held)
-        train = [p for p in pairs if problem_key(p.query) not in kept_out]
+        # By id and by text: a held-out file and a training file may name problems differently.
+        kept_out = problems(held) | {problem_key(p.query) for p in held}
+        train = [p for p in pairs if not {p.problem, problem_key(p.query)} & kept_out]
     check_enough(train, held)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise FineTuneError(f"{out_dir} already exists and is not empty")

@@ -126,3 +126,63 @@ def test_pairs_on_a_single_problem_are_too_few() -> None:
     assert held == []
     with pytest.raises(FineTuneError, match=r"too few pairs: 25 pairs on 1 problem.*need at least"):
         check_enough(train, held)
+
+
+def minimal(pair: PreferencePair, *, key: str = "query", **extra: object) -> dict[str, object]:
+    """The pair as another tool writes it: the problem and the two answers only."""
+    return {key: pair.query, "chosen": pair.chosen, "rejected": pair.rejected, **extra}
+
+
+def test_minimal_lines_read_with_query_or_prompt(tmp_path: Path) -> None:
+    a, b = synthetic_pairs(2)
+    path = lines(tmp_path / "p.jsonl", minimal(a), minimal(b, key="prompt"))
+    read = read_pairs(path)
+    assert [(p.query, p.chosen, p.rejected) for p in read] == [
+        (a.query, a.chosen, a.rejected),
+        (b.query, b.chosen, b.rejected),
+    ]
+    assert [p.problem for p in read] == [problem_key(a.query), problem_key(b.query)]
+    assert read[0].votes == {} and read[0].comparison_id == ""
+
+
+def test_a_problem_id_decides_the_split_by_problem() -> None:
+    # Twenty texts, four problems: every text of a problem lands on the same side.
+    pairs = [replace(p, problem_id=f"p{i % 4}") for i, p in enumerate(synthetic_pairs(20, seed=2))]
+    train, held = split_by_problem(pairs, seed=0)
+    assert len({p.problem_id for p in held}) == 1
+    assert len(train) == 15 and len(held) == 5
+    assert not {p.problem_id for p in train} & {p.problem_id for p in held}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"chosen": "x", "rejected": "y"}, r"line 2: missing field 'query' \(or 'prompt'\)$"),
+        ({"prompt": "Write f", "rejected": "y"}, r"line 2: missing field 'chosen'$"),
+        ({"prompt": "Write f"}, r"line 2: missing field 'chosen', 'rejected'$"),
+        ({"prompt": "  ", "chosen": "x", "rejected": "y"}, r"line 2: field 'prompt' is empty"),
+        (
+            {"prompt": [{"role": "user", "content": "Write f"}], "chosen": "x", "rejected": "y"},
+            r"line 2: field 'prompt' is not a string",
+        ),
+        (
+            {"query": "Write f", "prompt": "Write g", "chosen": "x", "rejected": "y"},
+            r"line 2: fields 'query' and 'prompt' differ",
+        ),
+        (
+            {"query": "Write f", "chosen": "x", "rejected": "y", "problem_id": ["f"]},
+            r"line 2: field 'problem_id' is not a string or an integer",
+        ),
+        (
+            {"query": "Write f", "chosen": "x", "rejected": "y", "problem_id": ""},
+            r"line 2: field 'problem_id' is empty",
+        ),
+    ],
+)
+def test_a_bad_minimal_line_is_named_with_its_field(
+    tmp_path: Path, bad: dict[str, object], message: str
+) -> None:
+    good = minimal(synthetic_pairs(1)[0], key="prompt")
+    path = lines(tmp_path / "p.jsonl", good, bad, good)
+    with pytest.raises(FineTuneError, match=message):
+        read_pairs(path)

@@ -1,6 +1,7 @@
 """``scripts/export_feedback.py``: one line per closed comparison decided A or B by its voters'
 majority, read back by the fine-tune's reader; ties and both-bad left out and counted, open
-comparisons left out."""
+comparisons left out. ``--format dpo`` and ``hf`` load with ``datasets``; texts are scrubbed unless
+``--keep-ids``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from datasets import load_dataset, load_from_disk
 
 from coderank.finetune.dataset import read_pairs
 from coderank.finetune.export import export_pairs
@@ -28,9 +32,12 @@ def seed(
     *,
     day: str = "2026-11-20",
     status: str = CLOSED,
+    problem: str | None = None,
+    answers: dict[str, str] | None = None,
 ) -> None:
     """A comparison of explainer (shown as A) against optimizer (B) with ``votes``, closed on
-    ``day`` (``status="voting"``: still open), and its two answers."""
+    ``day`` (``status="voting"``: still open), and its two answers (``answers``: agent -> text)."""
+    problem = problem or f"problem {cid}"
     for agent in ("explainer", "optimizer"):
         store.upsert(
             RESPONSES,
@@ -38,8 +45,8 @@ def seed(
                 "_id": doc_id(cid, agent),
                 "comparison_id": cid,
                 "agent": agent,
-                "problem": f"problem {cid}",
-                "text": f"{agent}'s answer to {cid}",
+                "problem": problem,
+                "text": (answers or {}).get(agent, f"{agent}'s answer to {cid}"),
             },
         )
     store.upsert(
@@ -51,7 +58,7 @@ def seed(
             score_b=0.2,
             closed_at=f"{day}T10:00:00.000+00:00",
             status=status,
-            problem=f"problem {cid}",
+            problem=problem,
         ),
     )
 
@@ -118,3 +125,107 @@ def test_a_bad_date_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "'last week' is not a date: expected YYYY-MM-DD" in done.stderr
     assert not out.exists()
+
+
+# A problem and an answer as people paste them in Slack, and voters with Slack user ids.
+TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+HF_KEY = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+PROBLEM = f"<@U0123ABCD> asks: why does WebClient(token='{TOKEN}') fail? Mail jane@example.com"
+ANSWER = f"Log in first:\n\n```python\nlogin(token='{HF_KEY}')\n```"
+SECRETS = (TOKEN, HF_KEY, "jane@example.com", "U0123ABCD")
+VOTERS = ("U0VOTER001", "W0VOTER002")
+
+
+def seeded(tmp: Path) -> dict[str, str]:
+    """An environment whose store holds two decisive comparisons (one with secrets) and a tie."""
+    env = make_env(tmp)
+    store = SQLiteStore(Path(env["DATA_DIR"]) / "coderank.db")
+    first, second = VOTERS
+    seed(store, "c1", {first: "A", second: "A"}, problem=PROBLEM, answers={"explainer": ANSWER})
+    seed(store, "c2", {first: "B"})
+    seed(store, "c3", {first: "A", second: "B"})
+    store.close()
+    return env
+
+
+def export(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "scripts/export_feedback.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+# The problem's mention, token and address, and the chosen answer's key.
+SCRUBBED = "scrubbed: 2 tokens, 1 e-mail address, 1 Slack user id"
+
+
+def test_the_dpo_export_loads_with_datasets_and_reads_back_for_the_finetune(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "dpo.jsonl"
+    done = export(seeded(tmp_path), "--format", "dpo", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"2 pairs exported; left out: 1 tie; {SCRUBBED} -> {out}"
+    rows = load_dataset("json", data_files=str(out), split="train", cache_dir=str(tmp_path / "c"))
+    assert rows.column_names == ["prompt", "chosen", "rejected"]
+    assert rows[1] == {
+        "prompt": "problem c2",
+        "chosen": "optimizer's answer to c2",
+        "rejected": "explainer's answer to c2",
+    }
+    assert (
+        rows[0]["prompt"] == "[user] asks: why does WebClient(token='[token]') fail? Mail [email]"
+    )
+    assert "login(token='[token]')" in rows[0]["chosen"]
+    assert [p.query for p in read_pairs(out)] == rows["prompt"]  # a valid fine-tune input
+
+
+@pytest.mark.parametrize("fmt", ["dpo", "pairs"])
+def test_no_token_address_or_user_id_is_exported_unless_keep_ids(tmp_path: Path, fmt: str) -> None:
+    env = seeded(tmp_path)
+    scrubbed, kept = tmp_path / "scrubbed.jsonl", tmp_path / "kept.jsonl"
+    assert export(env, "--format", fmt, "--out", str(scrubbed)).returncode == 0
+    done = export(env, "--format", fmt, "--out", str(kept), "--keep-ids")
+    assert done.returncode == 0, done.stderr
+    assert "scrubbed" not in done.stdout
+    text, raw = scrubbed.read_text(), kept.read_text()
+    assert not [s for s in SECRETS if s in text]
+    assert [s for s in SECRETS if s in raw] == list(SECRETS)
+    # Votes are counts in every format: no voter id, even with --keep-ids.
+    assert not [v for v in VOTERS if v in text + raw]
+    # The comparison id leads back to who voted: only CodeRank's own format, or --keep-ids, has it.
+    assert ('"c1"' in text) == (fmt == "pairs")
+    assert '"comparison_id": "c1"' in raw
+
+
+def test_the_hf_export_is_a_datasets_folder_and_never_overwrites_one(tmp_path: Path) -> None:
+    env = seeded(tmp_path)
+    out = tmp_path / "pairs-hf"
+    done = export(env, "--format", "hf", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"2 pairs exported; left out: 1 tie; {SCRUBBED} -> {out}"
+    assert done.stderr == ""  # no progress bar of datasets' own
+    rows = load_from_disk(str(out))
+    assert rows.column_names == ["prompt", "chosen", "rejected"]
+    assert rows["prompt"] == [
+        "[user] asks: why does WebClient(token='[token]') fail? Mail [email]",
+        "problem c2",
+    ]
+    before = sorted(p.name for p in out.iterdir())
+    again = export(env, "--format", "hf", "--out", str(out), "--keep-ids")
+    assert again.returncode == 2
+    assert again.stderr == f"error: {out} already exists and is not empty\n"
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial copy
+
+
+def test_an_empty_hf_export_still_loads(tmp_path: Path) -> None:
+    out = tmp_path / "none"
+    done = export(seeded(tmp_path), "--format", "hf", "--out", str(out), "--since", "2030-01-01")
+    assert done.stdout.strip() == f"0 pairs exported -> {out}", done.stderr
+    rows = load_from_disk(str(out))
+    assert (rows.num_rows, rows.column_names) == (0, ["prompt", "chosen", "rejected"])

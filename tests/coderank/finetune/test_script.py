@@ -35,6 +35,28 @@ def bad_input(tmp: Path, name: str) -> Path:
         path.write_text(f"{good}\n{{oops\n")
     elif name == "too-few.jsonl":
         write_jsonl(synthetic_pairs(5), path)
+    elif name == "minimal.jsonl":
+        pair = synthetic_pairs(1)[0]
+        first = {"prompt": pair.query, "chosen": pair.chosen, "rejected": pair.rejected}
+        path.write_text(
+            f"{json.dumps(first)}\n{json.dumps({'prompt': 'Write f', 'chosen': 'x'})}\n"
+        )
+    return path
+
+
+def minimal_lines(path: Path, n: int, *, problems: int) -> Path:
+    """``n`` pairs as another tool writes them (``query`` or ``prompt``, the two answers), their
+    distinct texts grouped into ``problems`` problems by ``problem_id``."""
+    rows = (
+        {
+            "prompt" if i % 2 else "query": p.query,
+            "chosen": p.chosen,
+            "rejected": p.rejected,
+            "problem_id": f"p{i % problems}",
+        }
+        for i, p in enumerate(synthetic_pairs(n))
+    )
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return path
 
 
@@ -44,6 +66,7 @@ def bad_input(tmp: Path, name: str) -> Path:
         ("missing.jsonl", "missing.jsonl: no such file"),
         ("malformed.jsonl", "malformed.jsonl: line 2: not JSON"),
         ("too-few.jsonl", "too few pairs: 5, need at least 20"),
+        ("minimal.jsonl", "minimal.jsonl: line 2: missing field 'rejected'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(
@@ -85,3 +108,14 @@ def test_a_run_prints_the_summary_and_saves_the_model(tmp_path: Path) -> None:
     assert str(target) in out.stdout
     assert "promoted" in out.stdout
     assert json.loads((target / "metrics.json").read_text())["pairs"]["total"] == 30
+
+
+@pytest.mark.slow
+def test_a_file_of_minimal_pairs_fine_tunes_split_by_its_problem_ids(tmp_path: Path) -> None:
+    data = minimal_lines(tmp_path / "pairs.jsonl", 20, problems=5)
+    target = tmp_path / "models" / "ft"
+    out = run(tmp_path, "--data", str(data), "--out", str(target), "--epochs", "1")
+    assert out.returncode == 0, out.stderr
+    assert "20 (16 train on 4 problems, 4 held out on 1)" in out.stdout
+    assert "held-out accuracy after" in out.stdout
+    assert json.loads((target / "metrics.json").read_text())["pairs"]["total"] == 20
