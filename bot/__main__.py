@@ -16,6 +16,8 @@ from bot.services import build_bot_services
 from coderank import config as core_config
 from coderank.agents.model_process import close_model_processes
 from coderank.errors import CoderankError, ConfigError, ModelUnavailableError
+from coderank.logs import setup_logging
+from coderank.metrics import Metrics
 from coderank.services import build_services
 
 log = logging.getLogger("bot")
@@ -28,19 +30,18 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per call to the model process
     try:
         settings = core_config.from_env()
         slack = slack_config.from_env()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    client = build_client(slack)
+    # Before anything logs: LOG_FORMAT, and every secret of both settings scrubbed from the log.
+    setup_logging(log_format=settings.log_format, secrets=[*settings.secrets(), *slack.secrets()])
+    metrics = Metrics()  # this process's registry, served on GET /metrics
+    client = build_client(slack, metrics=metrics)
     try:
-        core = build_services(settings)  # opens the store and the checkpointer
+        core = build_services(settings, metrics=metrics)  # opens the store and the checkpointer
         core.migrate_if_needed(sys.stderr)  # a store of the previous version: once
     except CoderankError as exc:  # e.g. Astra refused the token: one line naming the setting
         print(f"error: {exc}", file=sys.stderr)
@@ -83,7 +84,14 @@ def main() -> int:
         else:
             from bot.http import make_server
 
-            server = make_server(app, host="0.0.0.0", port=slack.port, health=core.model_health)
+            server = make_server(
+                app,
+                host="0.0.0.0",
+                port=slack.port,
+                health=core.model_health,
+                ready=core.readiness,
+                metrics=metrics,
+            )
             log.info("CodeRank bot listening on :%d/slack/events", slack.port)
             server.run()
     except KeyboardInterrupt:

@@ -8,16 +8,15 @@ from typing import Any
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
+from bot.client import CountedRateLimitHandler, CountedWebClient
 from bot.config import SlackSettings
 from bot.failures import tell_failure
 from bot.listeners import actions, commands, home
 from bot.middleware import SignedRequests, WellFormedPayloads
 from bot.services import BotServices
+from coderank.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +24,18 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 
 
-def build_client(settings: SlackSettings) -> WebClient:
-    """The Web API client: ``SLACK_API_URL`` if set; 429s wait for ``Retry-After`` and retry."""
+def build_client(settings: SlackSettings, *, metrics: Metrics | None = None) -> WebClient:
+    """The Web API client: ``SLACK_API_URL`` if set; 429s wait for ``Retry-After`` and retry.
+    Failed calls and 429s are counted in ``metrics`` (a set of its own unless given)."""
+    metrics = metrics or Metrics()
     options: dict[str, Any] = {"base_url": settings.api_url} if settings.api_url else {}
-    return WebClient(
+    return CountedWebClient(
         token=settings.bot_token,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=5),
+            CountedRateLimitHandler(metrics, max_retry_count=5),
         ],
+        metrics=metrics,
         **options,
     )
 

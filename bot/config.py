@@ -25,6 +25,10 @@ class SlackSettings:
     # Stream each generation's progress into the thread of its message (SLACK_STREAM_PROGRESS).
     stream_progress: bool = True
 
+    def secrets(self) -> tuple[str, ...]:
+        """The tokens and the signing secret, for the log filter to scrub."""
+        return tuple(s for s in (self.bot_token, self.signing_secret, self.app_token) if s)
+
 
 def from_env(
     environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLike[str] | None = ".env"

@@ -62,7 +62,13 @@ def _run(services: BotServices, by: str, channel: str, ts: str) -> None:
         services.updater.push(channel, ts, text=text, blocks=as_blocks(text))
 
     try:
-        run = run_finetune(services.core_settings, services.store, by=by, on_progress=on_progress)
+        run = run_finetune(
+            services.core_settings,
+            services.store,
+            by=by,
+            on_progress=on_progress,
+            metrics=services.metrics,
+        )
         text = result_text(run.to_document())
     except CoderankError as exc:
         text = messages.FINETUNE_FAILED.format(error=exc)

@@ -1,5 +1,6 @@
-"""The HTTP endpoint: ``POST /slack/events`` (commands, interactions, events) and
-``GET /healthz``, served by waitress (the only module that imports it).
+"""The HTTP endpoint: ``POST /slack/events`` (commands, interactions, events), and for probes
+and scrapers ``GET /healthz`` (liveness), ``GET /readyz`` (readiness) and ``GET /metrics``
+(Prometheus), served by waitress (the only module that imports it).
 
 Before Bolt sees a request, its body is read with a size limit and parsed; a body that is too
 large (413) or cannot be parsed (400) is refused here, with one short log line and nothing of the
@@ -7,6 +8,7 @@ body. Bolt then checks the signature (401 otherwise; see :mod:`bot.middleware`).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,10 +18,15 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.error import BoltError
 
+from coderank.metrics import Metrics
+from coderank.readiness import Readiness
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
 HTTP_THREADS = 16
 # Slack's payloads are a few kilobytes (a problem is at most 4,000 characters); anything near
 # this is not from Slack and is refused before it is read.
@@ -27,6 +34,9 @@ MAX_BODY_BYTES = 1024 * 1024
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Health = Callable[[], tuple[bool, str]]
+Ready = Callable[[], Readiness]
+Answer = tuple[str, str, bytes]  # status line, content type, body
+TEXT = "text/plain; charset=utf-8"
 
 # What Bolt's parsing (``BoltRequest``: JSON, form fields, context ids) raises on a body that is
 # well-formed UTF-8 but not a Slack payload: invalid or deeply nested JSON, a list or a number
@@ -86,29 +96,57 @@ class _SlackEvents(SlackRequestHandler):
         return self.app.dispatch(bolt_request)
 
 
-def _health_response(health: Health | None) -> tuple[str, bytes]:
+def _health_response(health: Health | None) -> Answer:
     ok, detail = (True, "") if health is None else health()
     if not ok:
-        return "503 Service Unavailable", f"unhealthy: {detail}\n".encode()
-    return "200 OK", (f"ok: {detail}\n" if detail else "ok\n").encode()
+        return "503 Service Unavailable", TEXT, f"unhealthy: {detail}\n".encode()
+    return "200 OK", TEXT, (f"ok: {detail}\n" if detail else "ok\n").encode()
 
 
-def wsgi_app(app: App, *, health: Health | None = None) -> Wsgi:
-    """The WSGI application: ``POST /slack/events`` for Bolt, ``GET /healthz`` for probes.
+def _ready_response(ready: Ready | None) -> Answer:
+    report = ready() if ready is not None else Readiness(())
+    status = "200 OK" if report.ready else "503 Service Unavailable"
+    return status, "application/json", (json.dumps(report.to_dict()) + "\n").encode()
+
+
+def _metrics_response(metrics: Metrics | None) -> Answer:
+    if metrics is None:
+        return "404 Not Found", TEXT, b"no metrics in this process\n"
+    body, content_type = metrics.render()
+    return "200 OK", content_type, body
+
+
+def wsgi_app(
+    app: App,
+    *,
+    health: Health | None = None,
+    ready: Ready | None = None,
+    metrics: Metrics | None = None,
+) -> Wsgi:
+    """The WSGI application: ``POST /slack/events`` for Bolt; ``GET /healthz``, ``/readyz`` and
+    ``/metrics`` for probes and scrapers.
 
     Args:
         app: The Bolt app.
         health: Reports ``(healthy, detail)`` for ``/healthz``: 200 ``ok`` (``ok: detail``) or
             503 ``unhealthy: detail``. Without it, ``/healthz`` always answers ``ok``.
+        ready: The readiness checks for ``/readyz``: 200 when every check passes, else 503; the
+            body is ``{"ready": ..., "checks": {name: "ok" or why not}}``. Without it, 200.
+        metrics: What ``/metrics`` serves (404 without it).
     """
     handler = _SlackEvents(app, path=EVENTS_PATH)
+    probes: dict[str, Callable[[], Answer]] = {
+        HEALTH_PATH: lambda: _health_response(health),
+        READY_PATH: lambda: _ready_response(ready),
+        METRICS_PATH: lambda: _metrics_response(metrics),
+    }
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            status, body = _health_response(health)
+        probe = probes.get(environ.get("PATH_INFO") or "")
+        if probe is not None and environ.get("REQUEST_METHOD") == "GET":
+            status, content_type, body = probe()
             start_response(
-                status,
-                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+                status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
             )
             return [body]
         return handler(environ, start_response)
@@ -116,16 +154,24 @@ def wsgi_app(app: App, *, health: Health | None = None) -> Wsgi:
     return wsgi
 
 
-def make_server(app: App, *, host: str, port: int, health: Health | None = None) -> Any:
+def make_server(
+    app: App,
+    *,
+    host: str,
+    port: int,
+    health: Health | None = None,
+    ready: Ready | None = None,
+    metrics: Metrics | None = None,
+) -> Any:
     """A waitress server (not yet running); ``port=0`` picks a free port (``.effective_port``).
 
     Waitress itself answers 413 to a body over ``MAX_BODY_BYTES`` (declared, or chunked) without
-    reading it; ``health`` is as in :func:`wsgi_app`.
+    reading it; ``health``, ``ready`` and ``metrics`` are as in :func:`wsgi_app`.
     """
     from waitress.server import create_server
 
     return create_server(
-        wsgi_app(app, health=health),
+        wsgi_app(app, health=health, ready=ready, metrics=metrics),
         host=host,
         port=port,
         threads=HTTP_THREADS,

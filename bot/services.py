@@ -18,6 +18,7 @@ from coderank.config import Settings
 from coderank.coordination import Claims, Gate
 from coderank.generation import GenerationPool, Generations
 from coderank.jobs.scheduler import Jobs
+from coderank.metrics import Metrics
 from coderank.reranker.registry import reranker_source
 from coderank.services import Services
 from coderank.store import Store
@@ -37,6 +38,7 @@ class BotServices:
     clock: Callable[[], float] = time.time  # leases are timed by it (the database's, shared)
     jobs: Jobs | None = None  # set by bot.jobs.start_jobs
     execution_status: Callable[[], str] = lambda: "off"  # "on (bwrap-2)" or "off: why"
+    metrics: Metrics = field(default_factory=Metrics)  # the core's: one registry per process
     # Slower answers than a 3-second ack allows (stats, digest on demand), one at a time.
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="background")
@@ -70,9 +72,9 @@ def build_bot_services(
         updater, core.comparisons, streams, checks_while_voting=settings.checks_while_voting
     )
     shared = core.coordination
-    generations = Generations(
-        core.comparisons, shared.pending(), GenerationPool(slack.gen_workers), surface
-    )
+    pool = GenerationPool(slack.gen_workers)
+    core.metrics.watch_generations(queued=lambda: pool.waiting, running=lambda: pool.running)
+    generations = Generations(core.comparisons, shared.pending(), pool, surface)
     return BotServices(
         settings=slack,
         comparisons=core.comparisons,
@@ -85,4 +87,5 @@ def build_bot_services(
         finetune_gate=shared.gate(),
         clock=shared.clock,
         execution_status=lambda: core.executor.status,
+        metrics=core.metrics,
     )

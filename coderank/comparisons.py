@@ -32,6 +32,8 @@ from coderank.graph.checkpoint import ThreadLocks
 from coderank.graph.nodes import iso
 from coderank.graph.state import ComparisonState, comparison_of
 from coderank.graph.votes import parse_resume
+from coderank.logs import comparison_context
+from coderank.metrics import ERROR, Metrics
 from coderank.models import (
     BY_DEADLINE,
     BY_REQUESTER,
@@ -89,11 +91,13 @@ class Comparisons:
         store: Store,
         locks: Locks | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
         self.graph = graph
         self.store = store
         self.locks: Locks = locks or ThreadLocks()
         self.clock = clock
+        self.metrics = metrics or Metrics()
 
     @staticmethod
     def _config(comparison_id: str) -> RunnableConfig:
@@ -131,7 +135,7 @@ class Comparisons:
             "surface": dict(surface or {}),
             "created_at": iso(self.clock()),
         }
-        with self.locks.hold(cid):
+        with comparison_context(cid), self.locks.hold(cid):
             graph_input: ComparisonState | None = initial
             snapshot = self.graph.get_state(self._config(cid)) if comparison_id else None
             if snapshot is not None and snapshot.values:
@@ -156,6 +160,7 @@ class Comparisons:
     def _record_failure(self, cid: str, initial: Mapping[str, Any], exc: Exception) -> None:
         """A run that raised (a store or model error) is recorded as failed, so it is not left
         "generating" in the store."""
+        self.metrics.comparison_failed(ERROR)
         values = dict(self.graph.get_state(self._config(cid)).values or initial)
         failed = replace(
             comparison_of(values), status=FAILED, error=str(exc), closed_at=iso(self.clock())
@@ -221,7 +226,7 @@ class Comparisons:
             deadline closes the comparison, and the error carries it as ``comparison``).
         """
         value = parse_resume({"user": user, "choice": choice})
-        with self.locks.hold(comparison_id):
+        with comparison_context(comparison_id), self.locks.hold(comparison_id):
             current = self.get(comparison_id)
             if self._past_deadline(current):
                 closed = self._close_by_deadline(comparison_id)
@@ -234,7 +239,7 @@ class Comparisons:
     def close(self, comparison_id: str, *, user: str, how: str = BY_REQUESTER) -> Comparison:
         """Close voting (``how``: requester, admin or deadline); returns the closed comparison."""
         value = parse_resume({"action": "close", "user": user, "how": how})
-        with self.locks.hold(comparison_id):
+        with comparison_context(comparison_id), self.locks.hold(comparison_id):
             return self._resume(comparison_id, value)
 
     def _close_by_deadline(self, comparison_id: str) -> Comparison:
@@ -250,9 +255,11 @@ class Comparisons:
         for doc in list(due):
             cid = str(doc["comparison_id"])
             try:
-                with self.locks.hold(cid):
+                with comparison_context(cid), self.locks.hold(cid):
                     if self._past_deadline(self.get(cid)):
                         closed.append(self._close_by_deadline(cid))
             except (VotingClosedError, UnknownComparisonError) as exc:
-                log.warning("comparison %s past its deadline: %s", cid, exc)
+                log.warning(
+                    "comparison %s past its deadline: %s", cid, exc, extra={"comparison_id": cid}
+                )
         return closed

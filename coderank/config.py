@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from coderank.errors import ConfigError
+from coderank.logs import LOG_FORMATS
 
 LLM_BACKENDS = ("local", "hf")
 STORES = ("sqlite", "astra")
@@ -63,6 +65,23 @@ class Settings:
     digest_cron: str = "0 9 * * mon"
     digest_tz: str = "UTC"
     digest_grace_hours: float = 12.0
+    log_format: str = "text"  # or "json": one JSON object a line
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret set here, for the log filter to scrub: the tokens, and a database URL
+        with a password (``user:password@`` or ``?password=``), that password as written and
+        decoded. A URL without one is no secret (its host is worth seeing in a log)."""
+        found = [self.astra_token, self.hf_token]
+        for url in {self.database_url, self.checkpoint_url, self.jobs_url}:
+            if not url or "://" not in url:
+                continue
+            parts = urlsplit(url)
+            passwords = [
+                p for p in (parts.password, *parse_qs(parts.query).get("password", [])) if p
+            ]
+            if passwords:
+                found += [url, *passwords, *(unquote(p) for p in passwords)]
+        return tuple(s for s in found if s)
 
 
 _DEFAULTS = Settings()
@@ -160,6 +179,7 @@ def from_env(
         **_coordination_settings(env, data_dir, store["store"]),
         **_voting_settings(env),
         **_jobs_settings(env),
+        log_format=env.choice("LOG_FORMAT", "text", LOG_FORMATS),
     )
 
 

@@ -18,7 +18,9 @@ from coderank.errors import ModelError
 from coderank.execution import Executor
 from coderank.graph.build import build_graph
 from coderank.graph.nodes import AnswersProblems, GraphServices
+from coderank.metrics import Metrics
 from coderank.models import Answer
+from coderank.readiness import READY_TIMEOUT_S, Readiness, check_readiness
 from coderank.reranker.base import Reranker
 from coderank.reranker.registry import reranker_source
 from coderank.store import Store, open_store
@@ -107,6 +109,8 @@ class Services:
     local_model: bool = False
     # Runs each answer's code in the sandbox; its status says whether it is on and why not.
     executor: Executor = field(default_factory=lambda: Executor(enabled=False))
+    # What this process counts, on a registry of its own (GET /metrics serves it).
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def checkpointer(self) -> BaseCheckpointSaver[str]:
@@ -140,6 +144,10 @@ class Services:
             return True, ""
         return health.ok, f"model {health.state}" + (f": {health.detail}" if health.detail else "")
 
+    def readiness(self, *, timeout_s: float = READY_TIMEOUT_S) -> Readiness:
+        """Whether the models, the store and PostgreSQL (when configured) answer now."""
+        return check_readiness(self, timeout_s=timeout_s)
+
     def migrate_if_needed(self, out: TextIO) -> None:
         """On the first start over a store of the previous version, write its comparisons
         collection from the checkpoints (what ``python -m coderank store migrate`` does)."""
@@ -166,14 +174,16 @@ def build_services(
     rng: random.Random | None = None,
     model_name: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    metrics: Metrics | None = None,
 ) -> Services:
     """Build the store, graph and ``Comparisons`` from ``settings``.
 
     Unless given (tests pass fakes), the agents and the reranker are loaded from settings the first
     time a node needs them, so a process that only takes votes never loads a model. The Tester
     comes with the agents loaded from settings (unless ``TESTER=off``); given agents come with the
-    ``tester`` given, or none.
+    ``tester`` given, or none. ``metrics`` (a new set unless given) counts what the graph does.
     """
+    metrics = metrics or Metrics()
     local_model = agents is None and settings.llm_backend == "local"
     if agents is None:
         from coderank.agents.llm import model_name as llm_name
@@ -201,12 +211,14 @@ def build_services(
         tester=tester,
         rng=rng or random.Random(),
         clock=clock,
+        metrics=metrics,
     )
     comparisons = Comparisons(
         build_graph(graph_services, coordination.checkpointer),
         store=store,
         locks=coordination.locks,
         clock=clock,
+        metrics=metrics,
     )
     return Services(
         settings=settings,
@@ -215,4 +227,5 @@ def build_services(
         coordination=coordination,
         local_model=local_model,
         executor=executor,
+        metrics=metrics,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import socket
 import threading
 import time
 import uuid
@@ -125,15 +126,29 @@ class DataApiServer:
         self._faults: list[dict[str, Any]] = []
         self.calls: list[tuple[str, str, Doc]] = []
         self.created: list[tuple[str, str]] = []  # (keyspace, collection) each time one is made
+        self._port = 0
+        self._open: set[socket.socket] = set()  # connections being served (HTTP keep-alive)
 
     # --- life cycle and test controls ------------------------------------------------------
 
     def start(self) -> DataApiServer:
+        """Serve on a free port; after :meth:`stop`, on the same port again, with the same
+        documents (the database was unreachable, and is back)."""
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go out without a 40 ms ACK wait
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server._open.add(self.connection)
+
+            def finish(self) -> None:
+                with server._lock:
+                    server._open.discard(self.connection)
+                super().finish()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -148,14 +163,21 @@ class DataApiServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
+        self._port = self._httpd.server_address[1]
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        """Stop listening and drop the connections kept alive: nothing answers any more."""
         self._httpd.shutdown()
         self._httpd.server_close()
+        with self._lock:
+            open_now, self._open = list(self._open), set()
+        for conn in open_now:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     @property
     def endpoint(self) -> str:

@@ -124,7 +124,7 @@ def start_bot(
         reranker=reranker or (LiveReranker(settings) if live_reranker else LengthReranker()),
         rng=random.Random(3),
     )
-    client = build_client(slack_settings)
+    client = build_client(slack_settings, metrics=core.metrics)
     services = build_bot_services(slack_settings, settings, core, client=client)
     app = create_app(slack_settings, services, client=client)
     listeners = ListenerRuns(app.listener_runner.listener_executor)
@@ -132,7 +132,7 @@ def start_bot(
     if jobs:
         start_jobs(settings, services, client)
     services.generations.resume_pending()  # as python -m bot does at start-up
-    server = make_server(app, host="127.0.0.1", port=0)
+    server = make_server(app, host="127.0.0.1", port=0, ready=core.readiness, metrics=core.metrics)
     stopping = threading.Event()
 
     def serve() -> None:

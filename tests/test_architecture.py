@@ -27,6 +27,7 @@ VENDOR_HOMES = {
     "sqlalchemy": {"coderank/jobs/scheduler.py"},
     "matplotlib": {"coderank/evaluation/chart.py"},
     "tenacity": {"coderank/store/astra.py"},
+    "prometheus_client": {"coderank/metrics.py"},
     "slack_bolt": set(),
     "slack_sdk": set(),
     "waitress": set(),
@@ -92,6 +93,7 @@ def test_bot_imports_the_domain_only_through_its_interface() -> None:
             if top in BOT_VENDOR_HOMES:
                 assert rel in BOT_VENDOR_HOMES[top], f"{rel} imports {name}"
             assert top not in {"llama_cpp", "torch", "sentence_transformers", "astrapy"}, rel
+            assert top != "prometheus_client", f"{rel} imports {name}: use coderank.metrics"
 
 
 def test_only_the_dashboard_imports_streamlit_and_it_never_imports_the_slack_bot() -> None:

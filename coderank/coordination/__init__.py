@@ -30,6 +30,8 @@ class Coordination:
     clock: Callable[[], float]  # the clock leases are timed by
     replica: str
     shared: bool  # across machines (PostgreSQL)
+    # One cheap call to PostgreSQL within a timeout in seconds (readiness); None on one machine.
+    ping: Callable[[float], None] | None = None
     _close: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -97,6 +99,7 @@ def _postgres(settings: Settings, url: str) -> Coordination:
         clock=db.now,
         replica=settings.replica_id,
         shared=True,
+        ping=lambda timeout_s: db.ping(timeout_s=timeout_s),
     )
     coordination._close.append(db.close)
     return coordination

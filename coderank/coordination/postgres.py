@@ -146,6 +146,20 @@ class Postgres:
         assert row is not None
         return float(row["now"])
 
+    def ping(self, *, timeout_s: float) -> None:
+        """``SELECT 1`` on a pooled connection, waiting at most ``timeout_s`` for one.
+
+        Raises:
+            CoordinationError: naming the error, never the URL or its password.
+        """
+        try:
+            with self.pool.connection(timeout=timeout_s) as conn:
+                conn.execute("SELECT 1")
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise CoordinationError(
+                f"PostgreSQL did not answer within {timeout_s:g} s ({type(exc).__name__})"
+            ) from exc
+
     def setup(self, saver: Any) -> None:
         """Create the checkpoint tables (LangGraph's migrations), the fencing trigger and
         CodeRank's tables, one replica at a time."""

@@ -61,6 +61,20 @@ class Execution:
         return 0.2 + 0.8 * (self.passed / self.total if self.total else 0.5)
 
     @property
+    def outcome(self) -> str:
+        """One word for the metrics: ``passed`` (every check), ``failed`` (some check),
+        ``no_checks``, ``error`` (raised before the checks), ``stopped`` (a limit), ``syntax_error``
+        or ``no_code`` (nothing was run)."""
+        if not self.parsed:
+            return "no_code" if self.error == NO_CODE else "syntax_error"
+        if not self.ran:
+            stopped = self.stopped is not None or (self.error or "").startswith("stopped:")
+            return "stopped" if stopped else "error"
+        if self.total == 0:
+            return "no_checks"
+        return "passed" if self.passed == self.total else "failed"
+
+    @property
     def summary(self) -> str:
         """One short line for a reveal: ``5/6 checks passed`` or the first error."""
         if not self.parsed:

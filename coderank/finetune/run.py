@@ -3,6 +3,7 @@ train, evaluate, promote if better, and store the run."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from coderank.finetune.export import ExportCount, export_pairs
 from coderank.finetune.promotion import Promotion, promote_if_better
 from coderank.finetune.results import FineTuneResult
 from coderank.finetune.train import finetune
+from coderank.metrics import Metrics
 from coderank.reranker.registry import reranker_source
 from coderank.store import EVALUATION_RESULTS, Store
 
@@ -51,6 +53,7 @@ def run_finetune(
     by: str,
     on_progress: Progress | None = None,
     now: datetime | None = None,
+    metrics: Metrics | None = None,
 ) -> FineTuneRun:
     """Export every decisive vote, fine-tune the reranker in use on them into
     ``MODELS_DIR/reranker-ft/slack-<time>``, promote it if it beats the current one on the
@@ -59,6 +62,22 @@ def run_finetune(
     Raises:
         FineTuneError: too few pairs (nothing is written but the export file).
     """
+    started = time.monotonic()
+    try:
+        run = _run(settings, store, by=by, on_progress=on_progress, now=now)
+    except BaseException:
+        if metrics is not None:
+            metrics.finetune_ended("failed", seconds=time.monotonic() - started)
+        raise
+    if metrics is not None:
+        outcome = "promoted" if run.promotion.promoted else "kept"
+        metrics.finetune_ended(outcome, seconds=time.monotonic() - started)
+    return run
+
+
+def _run(
+    settings: Settings, store: Store, *, by: str, on_progress: Progress | None, now: datetime | None
+) -> FineTuneRun:
     report = on_progress or (lambda stage, fraction: None)
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     report("exporting", 0.0)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from coderank.agents.prompts import AGENTS
 from coderank.comparisons import Comparisons
 from coderank.errors import CoderankError, GenerationError
+from coderank.logs import comparison_context
 from coderank.models import Comparison, GenerationRequest
 
 if TYPE_CHECKING:
@@ -91,6 +92,10 @@ class Generations:
 
     def run(self, request: GenerationRequest) -> None:
         """Generate one comparison (on a pool worker), telling the listener as it goes."""
+        with comparison_context(request.comparison_id):
+            self._run(request)
+
+    def _run(self, request: GenerationRequest) -> None:
         finished: dict[str, bool] = {}
 
         def on_progress(node: str, update: Mapping[str, Any]) -> None:
@@ -131,6 +136,7 @@ class Generations:
                         log.warning(
                             "taking over comparison %s from a replica that stopped",
                             request.comparison_id,
+                            extra={"comparison_id": request.comparison_id},
                         )
                         self.listener.resumed(request)
                         self._queue(request)

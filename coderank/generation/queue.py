@@ -25,6 +25,18 @@ class GenerationPool:
         self._submitted = 0
         self._cancel: dict[Future[Any], Callable[[], None]] = {}
 
+    @property
+    def running(self) -> int:
+        """Jobs running now."""
+        with self._lock:
+            return min(self._submitted, self.workers)
+
+    @property
+    def waiting(self) -> int:
+        """Jobs queued behind the running ones."""
+        with self._lock:
+            return max(0, self._submitted - self.workers)
+
     def submit(
         self, job: Callable[[], T], *, on_cancel: Callable[[], None] | None = None
     ) -> tuple[Future[T], int]:

@@ -17,10 +17,12 @@ from typing import Any, Protocol
 
 from langgraph.types import interrupt
 
+from coderank.agents.prompts import TESTER
 from coderank.execution import Executor, execution_dict, tester_checks
 from coderank.graph import votes as vote_logic
 from coderank.graph.known_pairs import KnownPairs
 from coderank.graph.state import ComparisonState, comparison_of
+from coderank.metrics import MODEL_UNAVAILABLE, TOO_FEW_ANSWERS, Metrics
 from coderank.models import (
     BY_QUORUM,
     CLOSED,
@@ -80,6 +82,7 @@ class GraphServices:
     rng: random.Random = field(default_factory=random.Random)
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    metrics: Metrics = field(default_factory=Metrics)
     # What the closed comparisons say per agent pair, read only by PAIR_POLICY=active.
     known_pairs: KnownPairs = field(init=False, repr=False)
 
@@ -101,7 +104,9 @@ def begin_node(services: GraphServices) -> Node:
     """Record the comparison as generating, before the agents start."""
 
     def run(state: ComparisonState) -> dict[str, Any]:
-        return services.save(state, {"status": GENERATING, "llm_model": services.model_name})
+        update = services.save(state, {"status": GENERATING, "llm_model": services.model_name})
+        services.metrics.comparison_started()
+        return update
 
     return run
 
@@ -111,6 +116,7 @@ def agent_node(name: str, services: GraphServices) -> Node:
 
     def run(state: ComparisonState) -> dict[str, Any]:
         answer = services.agents[name].answer(state["problem"])
+        services.metrics.answered(name, seconds=answer.latency_s, ok=answer.error is None)
         record = ResponseRecord.of(
             state["comparison_id"],
             state["problem"],
@@ -134,6 +140,7 @@ def tester_node(services: GraphServices) -> Node:
         if services.tester is None or executor is None or executor.why_off() is not None:
             return {}
         answer = services.tester.answer(state["problem"])
+        services.metrics.answered(TESTER, seconds=answer.latency_s, ok=answer.error is None)
         if answer.error is not None:
             log.warning("the Tester wrote no tests: %s", answer.error)
             return {}
@@ -168,10 +175,13 @@ def score_node(services: GraphServices) -> Node:
     def run(state: ComparisonState) -> dict[str, Any]:
         error = _failure(state)
         if error is not None:
-            return services.save(
+            update = services.save(
                 state,
                 {"error": error, "closed": True, "status": FAILED, "closed_at": services.now()},
             )
+            fatal = any(a.get("fatal") for a in state.get("answers", []))
+            services.metrics.comparison_failed(MODEL_UNAVAILABLE if fatal else TOO_FEW_ANSWERS)
+            return update
         answers = sorted(_ok_answers(state), key=lambda a: a["agent"])
         cid = state["comparison_id"]
         values = services.reranker.score(state["problem"], [a["text"] for a in answers])
@@ -201,6 +211,8 @@ def execute_node(services: GraphServices) -> Node:
         found = services.executor.check(state["problem"], codes, state.get("tests") or ())
         if found is None:
             return {}
+        for execution in found.values():
+            services.metrics.sandbox_ran(execution.outcome, seconds=execution.seconds)
         cid, at = state["comparison_id"], services.now()
         results = {agent: execution_dict(e) for agent, e in found.items()}
         services.store.upsert_many(
@@ -277,6 +289,7 @@ def record_vote_node(services: GraphServices) -> Node:
             at=now,
         )
         services.store.upsert(FEEDBACK, vote.to_document())
+        services.metrics.voted()
         votes = {**state.get("votes", {}), user: choice}
         quorum = services.vote_quorum
         if quorum and len(votes) >= quorum:
@@ -295,6 +308,8 @@ def finalize_node(services: GraphServices) -> Node:
     """Close the comparison: its outcome is the majority of the votes it has."""
 
     def run(state: ComparisonState) -> dict[str, Any]:
-        return services.save(state, {"status": CLOSED, "closed_at": services.now()})
+        update = services.save(state, {"status": CLOSED, "closed_at": services.now()})
+        services.metrics.comparison_closed(str(state.get("closed_how") or "unknown"))
+        return update
 
     return run

@@ -36,13 +36,14 @@ from tenacity import (
 )
 
 from coderank.errors import StoreError
-from coderank.store.base import COLLECTIONS, INDEXED_FIELDS, Document
+from coderank.store.base import COLLECTIONS, EVALUATION_RESULTS, INDEXED_FIELDS, Document
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 COUNT_LIMIT = 1000  # countDocuments counts exactly only up to this many
 INSERT_CHUNK = 100  # the most documents one insertMany takes
+PING_ID = "readiness:ping"  # read, never written: a lookup by _id is the cheapest call there is
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -287,6 +288,19 @@ class AstraStore:
             state = page.next_page_state
             if not state:
                 return
+
+    def ping(self, *, timeout_s: float) -> None:
+        """One ``findOne`` by ``_id`` with a ``timeout_s`` timeout, not retried."""
+        coll = self._coll(EVALUATION_RESULTS)
+        try:
+            coll.find_one(
+                {"_id": PING_ID}, projection={"_id": True}, timeout_ms=int(timeout_s * 1000)
+            )
+        except (DataAPIException, httpx.HTTPError) as exc:
+            if is_transient(exc) and not isinstance(exc, httpx.ConnectError):
+                text = f"Astra did not answer within {timeout_s:g} s ({type(exc).__name__})"
+                raise StoreError(text) from exc
+            raise self._explain(exc, "checking that it answers") from exc
 
     def close(self) -> None:
         """Nothing to release: astrapy opens connections per request."""

@@ -67,6 +67,14 @@ class Store(Protocol):
         """How many documents match ``filter``."""
         ...
 
+    def ping(self, *, timeout_s: float) -> None:
+        """One cheap call, never retried, that answers within about ``timeout_s`` (readiness).
+
+        Raises:
+            StoreError: the store did not answer, and why (never a secret).
+        """
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

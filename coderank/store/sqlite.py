@@ -177,6 +177,10 @@ class SQLiteStore:
         )
         return int(rows[0][0])
 
+    def ping(self, *, timeout_s: float) -> None:
+        """A ``SELECT 1`` on this thread's connection (a local file: no wait to bound)."""
+        self._select("reach the SQLite store", "SELECT 1", ())
+
     def close(self) -> None:
         with self._lock:
             for held in list(self._connections):

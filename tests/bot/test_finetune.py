@@ -20,6 +20,7 @@ from harness.running_bot import RunningBot, start_bot
 from harness.settings import ROOT
 from harness.slack_server import SlackApiServer
 from harness.slack_text import text_of
+from tests.bot.test_metrics import scrape, value
 
 ADMIN = "U0ADMIN"
 
@@ -91,6 +92,9 @@ def test_too_few_votes_fail_clearly_and_free_the_slot(bot: RunningBot, tmp_path:
     assert "Fine-tuning started" in again.body  # the slot was given back
     bot.slack.wait_for(lambda: len(bot.slack.calls_of("chat.postMessage")) == 2)
     bot.slack.wait_for(lambda: failed_runs(bot) == 2)  # it ends, too, before the bot stops
+    samples = scrape(bot)
+    assert value(samples, "coderank_finetunes_total", outcome="failed") == 2
+    assert value(samples, "coderank_finetune_seconds_count") == 2
 
 
 class ScriptedAgent:
@@ -143,6 +147,7 @@ def test_votes_in_slack_fine_tune_and_promote_a_better_reranker(
             time.sleep(0.2)
         assert any(u.startswith("training: ") for u in updates), updates
         assert ":white_check_mark: *Promoted*" in text
+        assert value(scrape(bot), "coderank_finetunes_total", outcome="promoted") == 1
         (run,) = [d for d in bot.core.store.find(EVALUATION_RESULTS) if d["kind"] == "finetune"]
         before, after = run["metrics"]["before"]["accuracy"], run["metrics"]["after"]["accuracy"]
         assert after > before

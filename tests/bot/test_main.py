@@ -3,6 +3,7 @@ down cleanly, handing the jobs back at once."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -30,6 +31,7 @@ def test_the_bot_serves_and_stops_cleanly_on_sigterm(tmp_path: Path, slack: Slac
         "SLACK_API_URL": slack.api_url,
         "PORT": str(port),
         "DIGEST_CHANNEL": "C0DIGEST",
+        "LOG_FORMAT": "json",
     }
     bot = subprocess.Popen(
         [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
@@ -45,6 +47,10 @@ def test_the_bot_serves_and_stops_cleanly_on_sigterm(tmp_path: Path, slack: Slac
                 assert bot.poll() is None, bot.stderr.read() if bot.stderr else ""
                 assert time.monotonic() < deadline, "the bot did not start in 60 s"
                 time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as r:
+            assert json.loads(r.read()) == {"ready": True, "checks": {"model": "ok", "store": "ok"}}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            assert b"\ncoderank_comparisons_started_total 0.0\n" in r.read()
         settings = make_settings(tmp_path)
         other = Jobs(settings, {}, owner="another-replica")
         other.start()
@@ -58,7 +64,8 @@ def test_the_bot_serves_and_stops_cleanly_on_sigterm(tmp_path: Path, slack: Slac
             bot.kill()
             bot.wait()
     log = bot.stderr.read() if bot.stderr else ""
-    assert "this process now runs the scheduled jobs" in log
+    records = [json.loads(line) for line in log.splitlines()]  # LOG_FORMAT=json: one a line
+    assert "this process now runs the scheduled jobs" in {r["message"] for r in records}
     assert slack.token not in log
 
 

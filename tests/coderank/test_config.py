@@ -37,6 +37,7 @@ def test_defaults_are_the_embedded_ones() -> None:
         ("DIGEST_TZ", "Mars/Olympus", "IANA time zone"),
         ("DIGEST_GRACE_HOURS", "0", "hours above 0"),
         ("JOBS_URL", "mysql://db/jobs", "sqlite:///path"),
+        ("LOG_FORMAT", "xml", "text, json"),
     ],
 )
 def test_a_wrong_value_names_the_variable_and_what_it_accepts(
@@ -75,7 +76,7 @@ def test_env_example_lists_every_setting() -> None:
         "LLM_MAX_NEW_TOKENS", "LLM_TIMEOUT_S", "RERANKER_MODEL", "RERANKER_LOAD_DIR", "STORE",
         "SQLITE_PATH", "CHECKPOINT_URL", "PAIR_POLICY", "PAIR_EXPLORE", "VOTE_QUORUM",
         "DATA_DIR", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR", "VOTE_WINDOW_HOURS", "JOBS_URL",
-        "DIGEST_CRON", "DIGEST_TZ", "DIGEST_GRACE_HOURS", "DIGEST_CHANNEL",
+        "DIGEST_CRON", "DIGEST_TZ", "DIGEST_GRACE_HOURS", "DIGEST_CHANNEL", "LOG_FORMAT",
     ]:  # fmt: skip
         assert f"\n{name}=" in text, name
 
@@ -84,3 +85,20 @@ def test_the_hf_backend_with_hub_offline_mode_is_refused_up_front() -> None:
     with pytest.raises(ConfigError, match="unset HF_HUB_OFFLINE"):
         from_env({"LLM_BACKEND": "hf", "HF_HUB_OFFLINE": "1"}, env_file=None)
     assert from_env({"LLM_BACKEND": "hf", "HF_HUB_OFFLINE": "0"}, env_file=None).llm_backend == "hf"
+
+
+def test_the_secrets_the_log_filter_scrubs() -> None:
+    s = from_env(
+        {
+            "STORE": "astra",
+            "ASTRA_DB_API_ENDPOINT": "https://db.example",
+            "ASTRA_DB_APPLICATION_TOKEN": "AstraCS:tok",
+            "HUGGINGFACEHUB_API_TOKEN": "hf_tok",
+            "DATABASE_URL": "postgresql://coderank:p%40ss@db:5432/coderank?password=other",
+        },
+        env_file=None,
+    )
+    assert set(s.secrets()) >= {"AstraCS:tok", "hf_tok", "p%40ss", "p@ss", "other"}
+    assert not any("jobs.db" in secret for secret in from_env({}, env_file=None).secrets())
+    assert s.log_format == "text"
+    assert from_env({"LOG_FORMAT": "json"}, env_file=None).log_format == "json"

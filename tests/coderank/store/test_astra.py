@@ -136,3 +136,18 @@ def test_a_missing_keyspace_names_the_setting(data_api: DataApiServer) -> None:
 def test_an_unreachable_endpoint_names_the_setting() -> None:
     with pytest.raises(StoreError, match=re.escape("ASTRA_DB_API_ENDPOINT='http://127.0.0.1:")):
         AstraStore(f"http://127.0.0.1:{free_port()}", "AstraCS:x", retry_budget_s=0.5)
+
+
+def test_a_ping_is_one_call_within_its_timeout_never_retried(data_api: DataApiServer) -> None:
+    astra = store(data_api, retry_budget_s=30)
+    astra.ping(timeout_s=2)
+    data_api.delay_next(1, 3, commands=("findOne",))
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=r"did not answer within 0.5 s"):
+        astra.ping(timeout_s=0.5)
+    assert time.monotonic() - started < 2  # not the 30 s retry budget
+    data_api.fail_next(1, status=503, commands=("findOne",))
+    with pytest.raises(StoreError) as failed:
+        astra.ping(timeout_s=2)
+    assert "did not answer" in str(failed.value) and data_api.token not in str(failed.value)
+    astra.ping(timeout_s=2)  # once the fault is spent

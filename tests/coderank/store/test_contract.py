@@ -136,3 +136,7 @@ def test_a_time_window_filters_on_the_server(open_store: OpenStore) -> None:
     assert store.count(FEEDBACK, Window("2026-11-18", None).filter("created_at")) == 2
     assert store.count(FEEDBACK, Window(None, "2026-11-11").filter("created_at")) == 1
     assert Window().filter("created_at") == {}
+
+
+def test_a_store_answers_a_ping(open_store: OpenStore) -> None:
+    open_store().ping(timeout_s=2)
