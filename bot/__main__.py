@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 
 from slack_bolt.error import BoltError
@@ -76,22 +77,25 @@ def main() -> int:
         log.info("resumed %d comparison(s) asked for before the restart", resumed)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        from bot.http import make_server
+
+        # HTTP mode: Slack's events and the probes on PORT. Socket Mode: the probes only, on PORT
+        # (the image's HEALTHCHECK, a balancer's /readyz, a Prometheus scrape), beside the socket.
+        server = make_server(
+            None if slack.app_token else app,
+            host="0.0.0.0",
+            port=slack.port,
+            health=core.model_health,
+            ready=core.readiness,
+            metrics=metrics,
+        )
         if slack.app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("CodeRank bot connecting in Socket Mode")
+            threading.Thread(target=server.run, name="probes", daemon=True).start()
+            log.info("CodeRank bot connecting in Socket Mode (probes on :%d)", slack.port)
             SocketModeHandler(app, slack.app_token).start()
         else:
-            from bot.http import make_server
-
-            server = make_server(
-                app,
-                host="0.0.0.0",
-                port=slack.port,
-                health=core.model_health,
-                ready=core.readiness,
-                metrics=metrics,
-            )
             log.info("CodeRank bot listening on :%d/slack/events", slack.port)
             server.run()
     except KeyboardInterrupt:

@@ -117,7 +117,7 @@ def _metrics_response(metrics: Metrics | None) -> Answer:
 
 
 def wsgi_app(
-    app: App,
+    app: App | None,
     *,
     health: Health | None = None,
     ready: Ready | None = None,
@@ -127,14 +127,15 @@ def wsgi_app(
     ``/metrics`` for probes and scrapers.
 
     Args:
-        app: The Bolt app.
+        app: The Bolt app; ``None`` in Socket Mode, where only the probes are served (events
+            arrive over the socket, and ``/slack/events`` answers 404).
         health: Reports ``(healthy, detail)`` for ``/healthz``: 200 ``ok`` (``ok: detail``) or
             503 ``unhealthy: detail``. Without it, ``/healthz`` always answers ``ok``.
         ready: The readiness checks for ``/readyz``: 200 when every check passes, else 503; the
             body is ``{"ready": ..., "checks": {name: "ok" or why not}}``. Without it, 200.
         metrics: What ``/metrics`` serves (404 without it).
     """
-    handler = _SlackEvents(app, path=EVENTS_PATH)
+    handler = _SlackEvents(app, path=EVENTS_PATH) if app is not None else _socket_mode
     probes: dict[str, Callable[[], Answer]] = {
         HEALTH_PATH: lambda: _health_response(health),
         READY_PATH: lambda: _ready_response(ready),
@@ -154,8 +155,14 @@ def wsgi_app(
     return wsgi
 
 
+def _socket_mode(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = b"not found: in Socket Mode, Slack's events arrive over the socket\n"
+    start_response("404 Not Found", [("Content-Type", TEXT), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def make_server(
-    app: App,
+    app: App | None,
     *,
     host: str,
     port: int,
@@ -166,7 +173,8 @@ def make_server(
     """A waitress server (not yet running); ``port=0`` picks a free port (``.effective_port``).
 
     Waitress itself answers 413 to a body over ``MAX_BODY_BYTES`` (declared, or chunked) without
-    reading it; ``health``, ``ready`` and ``metrics`` are as in :func:`wsgi_app`.
+    reading it; ``app`` (``None``: the probes only), ``health``, ``ready`` and ``metrics`` are as
+    in :func:`wsgi_app`.
     """
     from waitress.server import create_server
 

@@ -423,3 +423,22 @@ def test_healthz_answers_what_the_health_check_reports(edge: RunningBot) -> None
         assert get(url) == (200, "ok: model warm\n")
         report[0] = (False, "model server exited")
         assert get(url) == (503, "unhealthy: model server exited\n")
+
+
+def test_in_socket_mode_the_probes_are_served_and_slack_events_are_not(edge: RunningBot) -> None:
+    """``python -m bot`` with SLACK_APP_TOKEN serves only the probes on PORT, for the image's
+    HEALTHCHECK and a scraper; Slack's events come over the socket."""
+    server = make_server(
+        None, host="127.0.0.1", port=0, health=lambda: (True, ""), metrics=edge.core.metrics
+    )
+    with serving(server) as url:
+        assert get(url) == (200, "ok\n")
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+            assert b"coderank_comparisons_started_total" in response.read()
+        with urllib.request.urlopen(f"{url}/readyz", timeout=10) as response:
+            assert response.status == 200
+        request = urllib.request.Request(f"{url}/slack/events", data=b"token=x", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 404
+        assert "Socket Mode" in refused.value.read().decode()
