@@ -21,6 +21,7 @@ from coderank.errors import (
     ModelUnavailableError,
     UnknownComparisonError,
 )
+from coderank.logs import setup_logging
 from coderank.models import BY_ADMIN, BY_REQUESTER, CHOICES, Comparison
 from coderank.problems import validate_problem
 from coderank.store import COLLECTIONS, COMPARISONS
@@ -309,9 +310,15 @@ def main(
 ) -> int:
     """Run one command; returns the exit code (2 for bad input or settings, 1 for failures)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = from_env()
+        # Warnings and errors only (progress is printed), with LOG_FORMAT and secrets scrubbed.
+        setup_logging(
+            log_format=settings.log_format,
+            secrets=settings.secrets(),
+            level=logging.WARNING,
+            text_format="%(levelname)s %(name)s: %(message)s",
+        )
         return COMMANDS[args.command](args, settings, out, err)
     except BAD_INPUT as exc:
         print(f"error: {exc}", file=err)

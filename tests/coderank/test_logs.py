@@ -8,7 +8,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import random
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +25,7 @@ from coderank.errors import StoreError
 from coderank.logs import comparison_context, setup_logging
 from coderank.services import build_services
 from harness.fakes import LengthReranker, fake_agents
-from harness.settings import make_settings
+from harness.settings import MODEL_CACHE, ROOT, make_settings
 
 BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"  # no shape of its own: scrubbed as configured
@@ -178,3 +181,37 @@ def test_lines_logged_while_a_comparison_runs_name_it(capture: Captured, tmp_pat
     attempts = [r for r in records if "agent explainer attempt" in str(r["message"])]
     assert len(attempts) == 2
     assert {r["comparison_id"] for r in attempts} == {comparison.comparison_id}
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_command_line_scrubs_its_log_too(log_format: str, tmp_path: Path) -> None:
+    """``python -m coderank`` logs warnings and errors through the same set-up (run in a process
+    of its own: pytest's log capture would format the records before any filter)."""
+    program = (
+        "import io, sys\n"
+        "from coderank import cli\n"
+        "from tests.coderank.test_logs import STRAY, HF_TOKEN, send_every_secret\n"
+        "assert cli.main(['stats'], out=io.StringIO(), err=sys.stderr) == 0\n"
+        "for secret in (HF_TOKEN, *STRAY):\n"
+        "    send_every_secret(secret)\n"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "DATA_DIR": str(tmp_path / "data"),
+        "CODERANK_CACHE_DIR": MODEL_CACHE,
+        "HF_HUB_OFFLINE": "1",
+        "HUGGINGFACEHUB_API_TOKEN": HF_TOKEN,
+        "LOG_FORMAT": log_format,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    logged = done.stderr
+    assert logged.count("in the message") == 1 + len(STRAY)
+    assert "mapping argument" not in logged  # INFO lines: the command line logs warnings only
+    for secret in (HF_TOKEN, *STRAY):
+        assert secret not in logged, secret
+    if log_format == "json":
+        assert all(json.loads(line)["level"] for line in logged.splitlines())
