@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,16 +17,13 @@ from bot.blocks.home import home_view
 from bot.finetune import start_finetune
 from bot.services import BotServices
 from coderank.errors import ModelError
-from coderank.evaluation.report import (
-    EvalReport,
-    closed_between,
-    evaluate,
-    excluded_voters,
-    without_voters,
-)
+from coderank.evaluation.pairs import judged_pairs
+from coderank.evaluation.personal import figures_of
+from coderank.evaluation.report import EvalReport, closed_between, report_of, without_voters
+from coderank.evaluation.voters import VoterChecks, check_voters
 from coderank.finetune.run import last_runs
 from coderank.overview import read_user_overview
-from coderank.store import Window
+from coderank.store import Document, Window
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +38,43 @@ def fingerprint(closed: Sequence[Mapping[str, Any]]) -> str:
     return f"{len(closed)}:{digest.hexdigest()}"
 
 
+@dataclass(frozen=True)
+class ClosedFigures:
+    """What the Home tabs show of every closed comparison: the team's evaluation (flagged voters
+    left out under ``FLAGGED_VOTERS=exclude``) and every voter's record and tests (a voter sees
+    their own record; admins see who is flagged)."""
+
+    report: EvalReport
+    checks: VoterChecks
+
+
+def closed_figures(closed: list[Document], *, policy: str) -> ClosedFigures:
+    """The figures of ``closed`` (``comparisons`` documents): the votes are read into judged pairs
+    once, checked once, and evaluated again only if flagged voters are left out."""
+    pairs = judged_pairs(closed)
+    checks = check_voters(pairs)
+    without = checks.flagged if policy == "exclude" else frozenset()
+    team = judged_pairs(without_voters(closed, without)) if without else pairs
+    return ClosedFigures(report_of(team), checks)
+
+
 class TeamFigures:
-    """The evaluation over every closed comparison that each Home tab shows, computed again only
-    when the closed comparisons changed: it takes about a second (the Bradley-Terry bootstrap),
+    """The figures over every closed comparison that each Home tab shows, computed again only
+    when the closed comparisons changed: they take about a second (the Bradley-Terry bootstrap),
     and Home tabs are opened far more often than votes close."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, policy: str) -> None:
+        self.policy = policy
         self._lock = threading.Lock()
         self._key: str | None = None
-        self._report: EvalReport | None = None
+        self._figures: ClosedFigures | None = None
 
-    def report(self, closed: Sequence[Mapping[str, Any]]) -> EvalReport:
+    def of(self, closed: list[Document]) -> ClosedFigures:
         key = fingerprint(closed)
         with self._lock:  # opened at once by many: evaluated once
-            if self._report is None or key != self._key:
-                self._report, self._key = evaluate(closed), key
-            return self._report
+            if self._figures is None or key != self._key:
+                self._figures, self._key = closed_figures(closed, policy=self.policy), key
+            return self._figures
 
 
 class HomeTabs:
@@ -63,15 +82,14 @@ class HomeTabs:
 
     def __init__(self, services: BotServices) -> None:
         self.services = services
-        self.figures = TeamFigures()
+        self.figures = TeamFigures(policy=services.core_settings.flagged_voters)
 
     def view(self, user: str, *, notice: str | None = None) -> dict[str, Any]:
         """``user``'s Home view: the closed comparisons are read once, for their own figures and
-        for the team's."""
+        for the team's; an admin also gets the fine-tunes and the flagged voters."""
         store = self.services.store
         closed = list(closed_between(store, Window()))
-        without = excluded_voters(store, self.services.core_settings.flagged_voters)
-        team = list(without_voters(closed, without)) if without else closed
+        figures = self.figures.of(closed)
         try:
             model = self.services.reranker_model
         except ModelError as exc:  # a promoted model this machine cannot see
@@ -80,9 +98,11 @@ class HomeTabs:
         return home_view(
             read_user_overview(store, user, closed=closed),
             reranker=model,
-            report=self.figures.report(team),
+            report=figures.report,
             updated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+            own=figures_of(user, figures.checks.record(user)),
             runs=last_runs(store) if admin else None,
+            voters=figures.checks if admin else None,
             notice=notice,
         )
 

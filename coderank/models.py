@@ -3,7 +3,6 @@ every reader shares: the tally, the majority, the reranker's pick."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,8 +32,8 @@ Tally = dict[str, int]
 
 def tally(choices: Iterable[str]) -> Tally:
     """Votes per choice, every choice present (``choices``: one per voter)."""
-    counts = Counter(choices)
-    return {choice: counts.get(choice, 0) for choice in CHOICES}
+    chosen = list(choices)  # a handful of votes: four counts are quicker than a Counter
+    return {choice: chosen.count(choice) for choice in CHOICES}
 
 
 def majority(counts: Mapping[str, int]) -> str | None:

@@ -14,7 +14,7 @@ from dashboard import voter
 from dashboard.access import password_ok
 from dashboard.config import DashboardSettings, check_exposure, read_settings
 from dashboard.context import Context, build_context
-from dashboard.views import ask, comparisons, evaluation, finetunes
+from dashboard.views import ask, comparisons, evaluation, finetunes, voters
 
 SIGNED_IN = "signed-in"
 # Where Streamlit listens when server.address is unset: every interface.
@@ -75,4 +75,8 @@ def main() -> None:
             functools.partial(finetunes.render, ctx), title="Fine-tunes", url_path="fine-tunes"
         ),
     ]
+    if ctx.is_admin(voter.current()):  # who voted what: listed for admins alone
+        pages.append(
+            st.Page(functools.partial(voters.render, ctx), title="Voters", url_path="voters")
+        )
     st.navigation(pages).run()

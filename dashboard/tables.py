@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from coderank.agents.prompts import LABELS
-from coderank.evaluation.formatting import format_estimate, percent
+from coderank.evaluation.formatting import format_estimate, p_text, percent
 from coderank.evaluation.preferences import AgentStanding, VotingHabits
+from coderank.evaluation.voters import VoterChecks
 from coderank.models import CHOICES, CLOSED, Answer, Comparison
 from coderank.overview import PeriodAgreement, StoredVote
 
@@ -168,6 +169,26 @@ def vote_rows(votes: Iterable[StoredVote]) -> list[Row]:
         {"voter": v.user, "vote": CHOICE_NAMES.get(v.choice, v.choice), "at": moment(v.updated_at)}
         for v in votes
     ]
+
+
+def voter_rows(checks: VoterChecks) -> list[Row]:
+    """Every voter with their tests, the flagged ones first (shown to admins only)."""
+    rows = []
+    for r in sorted(checks.records, key=lambda r: not checks.anomalies[r.voter].flagged):
+        a = checks.anomalies[r.voter]
+        rows.append(
+            {
+                "voter": r.voter,
+                "flagged": "yes" if a.flagged else "no",
+                "votes": r.votes,
+                "votes p (Fisher)": f"{p_text(a.p_value)} (n={a.votes_tested})",
+                "position p": p_text(a.position_p),
+                "shown-as-A share": _pct(r.position_bias),
+                "agreement with the team": _pct(r.team_agreement),
+                "gold agreement": _pct(r.gold_agreement),
+            }
+        )
+    return rows
 
 
 def reveal_lines(c: Comparison) -> list[str]:

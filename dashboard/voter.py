@@ -5,10 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from coderank.errors import InvalidVoteError
-from coderank.evaluation.formatting import percent
+from coderank.evaluation.formatting import own_rows, percent, votes_needed_text
+from coderank.evaluation.pairs import judged_pairs
+from coderank.evaluation.personal import own_figures
+from coderank.evaluation.report import closed_between
 from coderank.overview import read_user_overview
+from coderank.store import Window
 from dashboard.access import voter_id
 from dashboard.context import Context
+from dashboard.tables import plain
 
 KEY = "voter"
 
@@ -42,7 +47,8 @@ def _forget() -> None:
 
 
 def sidebar(ctx: Context) -> None:
-    """Who is voting, how often they agreed with the team, and a way to change it."""
+    """Who is voting, how often they agreed with the team, their own figures (theirs alone),
+    and a way to change it."""
     voter = current()
     with st.sidebar:
         if voter is None:
@@ -50,10 +56,17 @@ def sidebar(ctx: Context) -> None:
             return
         role = " (admin)" if ctx.is_admin(voter) else ""
         st.markdown(f"Voting as **{voter}**{role}")
-        mine = read_user_overview(ctx.services.store, voter)
+        closed = list(closed_between(ctx.services.store, Window()))  # read once for both
+        mine = read_user_overview(ctx.services.store, voter, closed=closed)
         if mine.agreement.value is not None:
             st.caption(
                 f"You agreed with the team's majority on {mine.agreed} of {mine.agreement.n} "
                 f"closed comparisons with other voters ({percent(mine.agreement.value)})."
             )
+        own = own_figures(judged_pairs(closed), voter)
+        if own.needed:
+            st.caption(votes_needed_text(own))
+        else:
+            st.markdown(f"**Your own figures** ({own.votes} votes on closed comparisons)")
+            st.caption("\n".join(f"- {plain(f'{name}: {value}')}" for name, value in own_rows(own)))
         st.button("Change voter id", on_click=_forget)

@@ -1,5 +1,6 @@
-"""The App Home tab: a person's comparisons, votes and agreement with the team, the reranker in
-use with its figures, the agents' leaderboard, and for admins the fine-tunes and their button."""
+"""The App Home tab: a person's comparisons, votes and agreement with the team, their own figures
+(after ``MIN_OWN_VOTES`` votes), the reranker in use with its figures, the agents' leaderboard,
+and for admins the flagged voters, the fine-tunes and their button."""
 
 from __future__ import annotations
 
@@ -23,8 +24,17 @@ from bot import ids, messages
 from bot.blocks.digest import leaderboard_text
 from bot.blocks.finetune import runs_text
 from bot.blocks.text import SECTION_LIMIT, cut, escape
-from coderank.evaluation.formatting import format_estimate, too_few_pairs
+from coderank.evaluation.formatting import (
+    format_estimate,
+    own_rows,
+    short,
+    too_few_pairs,
+    voters_text,
+    votes_needed_text,
+)
+from coderank.evaluation.personal import OwnFigures
 from coderank.evaluation.report import EvalReport
+from coderank.evaluation.voters import FLAG_P, VoterChecks
 from coderank.models import CLOSED, FAILED, VOTING, Comparison
 from coderank.overview import UserOverview, UserVote
 
@@ -117,6 +127,35 @@ def agreement_text(overview: UserOverview) -> str:
     return "*Agreement with the team*\n" + text
 
 
+def own_text(own: OwnFigures, report: EvalReport) -> str:
+    """The person's own agreement with the team and with the reranker, and their position bias
+    (beside the team's); below ``MIN_OWN_VOTES`` votes on closed comparisons, how many more
+    are needed."""
+    if own.needed:
+        return f"*Your own figures*\n{votes_needed_text(own)}"
+    lines = [f"• {name[0].upper()}{name[1:]}: {value}" for name, value in own_rows(own)]
+    team = short(report.habits.position_bias, as_percent=True)
+    return "\n".join(
+        [
+            f"*Your own figures* (your {own.votes} votes on closed comparisons; only you see them)",
+            *lines,
+            f"The team's position bias: {team}.",
+        ]
+    )
+
+
+def flagged_text(checks: VoterChecks) -> str:
+    """The flagged voters with their tests (admins only: it shows one person's votes)."""
+    flagged = [r for r in checks.records if checks.anomalies[r.voter].flagged]
+    head = (
+        f"*Flagged voters* (admins; {len(flagged)} of {len(checks.records)} voters; votes p: "
+        "each vote against the others' on the same comparison, Fisher's method; position p: "
+        f"A share against the team's; flagged below {FLAG_P:g})"
+    )
+    body = voters_text(flagged, checks.anomalies) if flagged else "No voter is flagged."
+    return f"{head}\n{body}\n`/coderank-admin voters` lists every voter."
+
+
 def reranker_text(model: str, report: EvalReport) -> str:
     """The reranker in use and its figures over every closed comparison."""
     a = report.agreement
@@ -133,7 +172,7 @@ def reranker_text(model: str, report: EvalReport) -> str:
     )
 
 
-def _admin_blocks(runs: list[dict[str, Any]]) -> list[Block]:
+def _runs_blocks(runs: list[dict[str, Any]]) -> list[Block]:
     button = ButtonElement(
         text=FINETUNE_BUTTON,
         action_id=ids.HOME_FINETUNE,
@@ -166,11 +205,14 @@ def home_view(
     reranker: str,
     report: EvalReport,
     updated: str,
+    own: OwnFigures | None = None,
     runs: list[dict[str, Any]] | None = None,
+    voters: VoterChecks | None = None,
     notice: str | None = None,
 ) -> dict[str, Any]:
-    """The Home tab of ``overview.user``; ``runs`` (the last fine-tunes) only for an admin, who
-    also gets the button that starts one. ``notice``: what their last click did."""
+    """The Home tab of ``overview.user``; ``own``: their own figures. Only for an admin:
+    ``voters`` (every voter's tests; the flagged ones are shown) and ``runs`` (the last
+    fine-tunes, with the button that starts one). ``notice``: what their last click did."""
     blocks: list[Block] = [HeaderBlock(text=HEADER)]
     if notice:
         blocks.append(_section(notice, ids.BLOCK_HOME_NOTICE))
@@ -188,6 +230,10 @@ def home_view(
             ids.BLOCK_HOME_VOTES,
         ),
         _section(agreement_text(overview), ids.BLOCK_HOME_AGREEMENT),
+    ]
+    if own is not None:
+        blocks.append(_section(own_text(own, report), ids.BLOCK_HOME_OWN))
+    blocks += [
         DividerBlock(),
         _section(reranker_text(reranker, report), ids.BLOCK_HOME_RERANKER),
     ]
@@ -199,7 +245,9 @@ def home_view(
         else "*Leaderboard*\nNo comparison has closed with a majority yet."
     )
     blocks.append(_section(board, ids.BLOCK_HOME_LEADERBOARD))
+    if voters is not None:
+        blocks += [DividerBlock(), _section(flagged_text(voters), ids.BLOCK_HOME_VOTERS)]
     if runs is not None:
-        blocks += _admin_blocks(runs)
+        blocks += _runs_blocks(runs)
     blocks.append(_context(f"Updated {updated} UTC. Every figure counts closed comparisons only."))
     return View(type="home", callback_id=ids.HOME_VIEW, blocks=blocks).to_dict()

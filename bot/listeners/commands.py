@@ -24,7 +24,7 @@ from coderank.errors import CoderankError, InvalidProblemError
 from coderank.evaluation.formatting import voters_text
 from coderank.evaluation.pairs import judged_pairs
 from coderank.evaluation.report import closed_between, evaluate, excluded_voters
-from coderank.evaluation.voters import anomalies, voter_records
+from coderank.evaluation.voters import check_voters
 from coderank.finetune.run import last_runs
 from coderank.generation import GenerationRequest
 from coderank.problems import validate_problem
@@ -78,8 +78,8 @@ def status_reply(services: BotServices) -> dict[str, Any]:
 
 def voters_reply(services: BotServices) -> dict[str, Any]:
     """The ephemeral ``/coderank-admin voters``: each voter against the gold comparisons."""
-    pairs = judged_pairs(closed_between(services.store, Window()))
-    lines = voters_text(voter_records(pairs), anomalies(pairs))
+    checks = check_voters(judged_pairs(closed_between(services.store, Window())))
+    lines = voters_text(checks.records, checks.anomalies)
     return {"text": messages.VOTERS.format(lines=lines), "response_type": "ephemeral"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from coderank.evaluation.metrics import MIN_DECISIVE, Agreement, Estimate
+from coderank.evaluation.personal import MIN_OWN_VOTES, OwnFigures
 from coderank.evaluation.report import EvalReport
 from coderank.evaluation.voters import Anomaly, VoterRecord
 
@@ -108,6 +109,11 @@ def format_report(report: EvalReport) -> str:
     return "\n".join(lines)
 
 
+def p_text(p: float | None) -> str:
+    """A test's p-value to two significant digits (``n/a``: no test)."""
+    return "n/a" if p is None else f"{p:.2g}"
+
+
 def voters_text(records: list[VoterRecord], found: Mapping[str, Anomaly] | None = None) -> str:
     """One line per voter: votes, agreement with the gold comparisons, position bias and, with
     ``found``, the anomalous-voter tests (flagged voters first)."""
@@ -119,10 +125,11 @@ def voters_text(records: list[VoterRecord], found: Mapping[str, Anomaly] | None 
         a = found.get(voter)
         if a is None:
             return ""
-        fisher = "n/a" if a.p_value is None else f"{a.p_value:.2g}"
-        position = "n/a" if a.position_p is None else f"{a.position_p:.2g}"
         flag = ":warning: *flagged* · " if a.flagged else ""
-        return f" · {flag}votes p={fisher} (n={a.votes_tested}), position p={position}"
+        return (
+            f" · {flag}votes p={p_text(a.p_value)} (n={a.votes_tested}), "
+            f"position p={p_text(a.position_p)}"
+        )
 
     ordered = sorted(records, key=lambda r: not (r.voter in found and found[r.voter].flagged))
     return "\n".join(
@@ -130,4 +137,32 @@ def voters_text(records: list[VoterRecord], found: Mapping[str, Anomaly] | None 
         f"(agreement {format_estimate(r.gold_agreement, as_percent=True)}) · "
         f"shown-as-A share {format_estimate(r.position_bias, as_percent=True)}{tests(r.voter)}"
         for r in ordered
+    )
+
+
+def own_rows(own: OwnFigures) -> list[tuple[str, str]]:
+    """A voter's own figures as (name, value) rows: the App Home's lines, the dashboard's."""
+    return [
+        (
+            "agreement with the team's majority (comparisons others voted on too)",
+            format_estimate(own.team, as_percent=True),
+        ),
+        (
+            "agreement with the reranker (A-or-B votes for the answer it scored higher)",
+            format_estimate(own.reranker, as_percent=True),
+        ),
+        (
+            "position bias (A-or-B votes for the answer shown as A)",
+            format_estimate(own.position_bias, as_percent=True),
+        ),
+    ]
+
+
+def votes_needed_text(own: OwnFigures) -> str:
+    """What a voter with fewer than ``MIN_OWN_VOTES`` votes is told instead of their figures."""
+    more = f"{own.needed} more vote{'s' if own.needed != 1 else ''}"
+    return (
+        "Your agreement with the team's majority and with the reranker, and your position bias, "
+        f"show after {MIN_OWN_VOTES} votes on closed comparisons: {more} to go "
+        f"({own.votes} so far)."
     )

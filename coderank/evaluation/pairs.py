@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from coderank.models import CHOICES, CLOSED, majority, tally
@@ -37,17 +36,16 @@ class JudgedPair:
     style_a: dict[str, float] = field(default_factory=dict)
     style_b: dict[str, float] = field(default_factory=dict)
 
-    @cached_property
-    def counts(self) -> tuple[int, int, int, int]:
-        """Votes for A, B, tie, both_bad."""
+    # Worked out from ``votes`` when the pair is made (every figure reads them, many times):
+    # the votes for A, B, tie and both_bad, and the majority choice as the comparison closed with
+    # (a draw at the top is a tie).
+    counts: tuple[int, int, int, int] = field(init=False, repr=False, compare=False)
+    outcome: str | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
         counted = tally(self.votes.values())
         a, b, tie, bad = (counted[c] for c in CHOICES)
-        return a, b, tie, bad
-
-    @cached_property
-    def outcome(self) -> str | None:
-        """The majority choice (a draw at the top is a tie), as the comparison closed with."""
-        return majority(dict(zip(CHOICES, self.counts, strict=True)))
+        self.counts, self.outcome = (a, b, tie, bad), majority(counted)
 
     @property
     def decisive(self) -> bool:

@@ -12,11 +12,15 @@ import numpy as np
 
 from coderank.evaluation.metrics import Estimate, wilson
 from coderank.evaluation.pairs import JudgedPair
-from coderank.evaluation.style import STYLE_FEATURES, style_difference
+from coderank.evaluation.style import STYLE_FEATURES, style_differences
 from coderank.models import CHOICES
 
 # Chatbot Arena's Elo-scale Bradley-Terry: scale 400, base 10, 1000 initial, 100 bootstrap rounds.
 SCALE, BASE, INIT_RATING, BT_ROUNDS = 400.0, 10.0, 1000.0, 100
+# Few columns (the agents, the style features), many rows: a handful of Newton steps. L-BFGS took
+# a dozen iterations of tiny BLAS calls per fit, each slow when other processes hold the cores
+# (the bootstrap fits 100 times).
+SOLVER = "newton-cholesky"
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def bradley_terry(
                     weights.append(n * share)
     if len(set(labels)) < 2:  # no battle at all
         return np.full(len(agents), INIT_RATING)
-    model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-6, max_iter=1000)
+    model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-6, max_iter=1000, solver=SOLVER)
     model.fit(np.array(rows), np.array(labels), sample_weight=np.array(weights))
     coef: np.ndarray = model.coef_[0]  # scikit-learn is unannotated
     return SCALE * coef + INIT_RATING
@@ -79,39 +83,38 @@ def style_controlled(pairs: Sequence[JudgedPair]) -> StyleFit:
     normalised style differences of the two answers (z-scored) beside the agent columns."""
     from sklearn.linear_model import LogisticRegression
 
-    battles = [
-        (p.agent_a, p.agent_b, {"A": 1.0, "B": 0.0, "tie": 0.5}[p.outcome],
-         style_difference(p.style_a, p.style_b))
-        for p in pairs
-        if p.outcome in ("A", "B", "tie")
-    ]  # fmt: skip
+    result = {"A": 1.0, "B": 0.0, "tie": 0.5}
+    judged = [p for p in pairs if p.outcome in result]
     agents = sorted({a for p in pairs for a in (p.agent_a, p.agent_b)})
     empty = StyleFit({a: Estimate(None, 0) for a in agents}, {})
-    if not battles:
+    if not judged:
         return empty
-    index, k = {a: i for i, a in enumerate(agents)}, len(agents)
-    diffs = np.array([d for *_, d in battles], dtype=float)
+    index, k, m = {a: i for i, a in enumerate(agents)}, len(agents), len(judged)
+    diffs = style_differences([p.style_a for p in judged], [p.style_b for p in judged])
     spread = diffs.std(axis=0)
-    z = np.divide(diffs, spread, out=np.zeros_like(diffs), where=spread > 0)
-    rows, labels, weights = [], [], []
-    for (a, b, s, _), covariates in zip(battles, z, strict=True):
-        for sign, won in ((1.0, s), (-1.0, 1 - s)):
-            row = np.zeros(k + len(STYLE_FEATURES))
-            row[index[a]], row[index[b]] = sign * math.log(BASE), -sign * math.log(BASE)
-            row[k:] = sign * covariates
-            for label, share in ((1, won), (0, 1 - won)):
-                if share > 0:
-                    rows.append(row)
-                    labels.append(label)
-                    weights.append(share)
-    x, y, w = np.array(rows), np.array(labels), np.array(weights)
-    model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-8, max_iter=2000)
+    side = np.zeros((m, k + len(STYLE_FEATURES)))
+    rows = np.arange(m)
+    side[rows, [index[p.agent_a] for p in judged]] = math.log(BASE)
+    side[rows, [index[p.agent_b] for p in judged]] = -math.log(BASE)
+    np.divide(diffs, spread, out=side[:, k:], where=spread > 0)
+    s = np.array([result[p.outcome or ""] for p in judged])  # cached on each pair
+    # A battle seen from B's side (the negated row, the other label) adds the same term to the
+    # logistic loss as seen from A's, so each side is entered once at twice the weight: a win
+    # or a loss as one row, a tie as half a win and half a loss. Mirrored only when every battle
+    # went the same way (the fit needs both labels).
+    tie = s == 0.5
+    x = np.concatenate([side, side[tie]])
+    y = np.concatenate([np.where(tie, 1, s), np.zeros(int(tie.sum()))]).astype(int)
+    w = np.concatenate([np.where(tie, 1.0, 2.0), np.ones(int(tie.sum()))])
+    if len(np.unique(y)) < 2:
+        x, y, w = np.concatenate([x, -x]), np.concatenate([y, 1 - y]), np.concatenate([w, w]) / 2
+    model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-8, max_iter=2000, solver=SOLVER)
     model.fit(x, y, sample_weight=w)
     coef: np.ndarray = model.coef_[0]
     fitted = 1 / (1 + np.exp(-(x @ coef)))
     hessian = (x * (w * fitted * (1 - fitted))[:, None]).T @ x
     se = np.sqrt(np.clip(np.diag(np.linalg.pinv(hessian)), 0, None))
-    games = Counter(a for a, b, *_ in battles) + Counter(b for a, b, *_ in battles)
+    games = Counter(p.agent_a for p in judged) + Counter(p.agent_b for p in judged)
 
     def wald(value: float, error: float, n: int) -> Estimate:
         return Estimate(value, n, value - 1.96 * error, value + 1.96 * error)
@@ -121,7 +124,7 @@ def style_controlled(pairs: Sequence[JudgedPair]) -> StyleFit:
         for agent, i in index.items()
     }
     effects = {
-        name: wald(float(coef[k + j]), float(se[k + j]), len(battles))
+        name: wald(float(coef[k + j]), float(se[k + j]), m)
         for j, name in enumerate(STYLE_FEATURES)
         if spread[j] > 0
     }
@@ -151,9 +154,12 @@ def _percentiles(draws: np.ndarray, column: int) -> tuple[float | None, float | 
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 
-def standings(pairs: Sequence[JudgedPair], *, seed: int = 0) -> list[AgentStanding]:
+def standings(
+    pairs: Sequence[JudgedPair], *, seed: int = 0, styled: StyleFit | None = None
+) -> list[AgentStanding]:
     """Each agent's win rate and Bradley-Terry strength with 95% intervals from the same
-    ``BT_ROUNDS`` bootstrap resamples of the comparisons, strongest first.
+    ``BT_ROUNDS`` bootstrap resamples of the comparisons, strongest first, beside its
+    style-controlled strength (``styled``: the fit of ``pairs`` if already made).
 
     Battles are counted by kind (agent A, agent B, result), so a bootstrap round resamples the
     counts (multinomially) instead of copying every battle.
@@ -176,7 +182,7 @@ def standings(pairs: Sequence[JudgedPair], *, seed: int = 0) -> list[AgentStandi
         sample = expand(rng.multinomial(total, counts / total).astype(float))
         rating_draws.append(bradley_terry(sample, agents))
         rate_draws.append(_win_rates(sample, agents))
-    styled = style_controlled(pairs).strengths
+    styled_strengths = (styled or style_controlled(pairs)).strengths
     rating_array = np.array(rating_draws).reshape(-1, len(agents))
     rate_array = np.array(rate_draws).reshape(-1, len(agents))
     result = []
@@ -189,7 +195,7 @@ def standings(pairs: Sequence[JudgedPair], *, seed: int = 0) -> list[AgentStandi
                 games,
                 Estimate(rate, games, *_percentiles(rate_array, i)),
                 Estimate(float(ratings[i]), games, *_percentiles(rating_array, i)),
-                styled[agent],
+                styled_strengths[agent],
             )
         )
     return sorted(result, key=lambda s: -(s.strength.value or 0))

@@ -115,18 +115,19 @@ def report_of(
 ) -> EvalReport:
     """Every figure over ``pairs``."""
     created = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    styled = style_controlled(pairs)  # fitted once: the leaderboard and the effects
     return EvalReport(
         since=since,
         until=until,
         created_at=created,
         models=dict(Counter(p.model for p in pairs if p.preference is not None)),
         agreement=agreement(pairs),
-        standings=standings(pairs),
+        standings=standings(pairs, styled=styled),
         habits=voting_habits(pairs),
         kind=kind,
         rescored_with=rescored_with,
         signals=signal_accuracy(pairs),
-        style_effects=style_controlled(pairs).effects,
+        style_effects=styled.effects,
     )
 
 

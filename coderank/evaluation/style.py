@@ -5,6 +5,9 @@ code blocks. Pure."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 STYLE_FEATURES = ("length", "explanation_share", "code_blocks")
 _FENCE = re.compile(r"^[ \t]*```")
@@ -28,11 +31,28 @@ def style_of(text: str) -> dict[str, float]:
     }
 
 
-def style_difference(a: dict[str, float], b: dict[str, float]) -> list[float]:
+def style_difference(a: Mapping[str, float], b: Mapping[str, float]) -> list[float]:
     """A's style against B's, feature by feature, as LMArena normalises it: ``(a - b) / (a + b)``
     (0 when both are 0 or a feature is missing)."""
-    result = []
-    for name in STYLE_FEATURES:
-        x, y = a.get(name), b.get(name)
-        result.append(0.0 if x is None or y is None or x + y == 0 else (x - y) / (x + y))
-    return result
+    return [float(d) for d in style_differences([a], [b])[0]]
+
+
+def style_differences(
+    a: Sequence[Mapping[str, float]], b: Sequence[Mapping[str, float]]
+) -> np.ndarray:
+    """:func:`style_difference` of each A's style against its B's at once, one row each."""
+
+    def features(styles: Sequence[Mapping[str, float]]) -> np.ndarray:
+        missing = float("nan")
+        return np.column_stack(
+            [
+                np.fromiter((s.get(name, missing) for s in styles), float, len(styles))
+                for name in STYLE_FEATURES
+            ]
+        )
+
+    x, y = features(a), features(b)
+    total = x + y
+    known = ~np.isnan(total) & (total != 0)
+    differences: np.ndarray = np.divide(x - y, total, out=np.zeros_like(total), where=known)
+    return differences

@@ -1,10 +1,9 @@
 """The App Home tab: its builder within Block Kit's limits, and, through the running bot and the
-Slack test server, the Home published for a voter and for an admin, and the admin's fine-tune
-button (one at a time, admins only)."""
+Slack test server, the Home published for a voter (their own figures after 20 votes) and for an
+admin (the flagged voters), and the admin's fine-tune button (one at a time, admins only)."""
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -18,13 +17,25 @@ from bot import ids, messages
 from bot.blocks.home import home_view
 from bot.blocks.text import SECTION_LIMIT
 from coderank.coordination.base import Holder
+from coderank.evaluation.pairs import judged_pairs
+from coderank.evaluation.personal import MIN_OWN_VOTES, own_figures
 from coderank.evaluation.report import evaluate
+from coderank.evaluation.voters import check_voters
 from coderank.models import CHOICES, CLOSED, VOTING
 from coderank.overview import user_overview
 from coderank.store import COMPARISONS, EVALUATION_RESULTS, FEEDBACK, Document, Store
 from harness.comparison_docs import comparison_doc
 from harness.running_bot import RunningBot
 from tests.bot.test_finetune import dm_text
+from tests.simulated_team import (
+    ALWAYS_A,
+    FEW,
+    FEW_VOTES,
+    HONEST,
+    own_counts,
+    team_comparisons,
+    wilson_text,
+)
 
 ADMIN, BOB = "U0ADMIN", "U0BOB"
 SLOW_FIRST_S = 90  # the first evaluation of a test session imports scikit-learn and SciPy
@@ -71,14 +82,6 @@ def majority_of(votes: Mapping[str, str]) -> str:
     top = max(counts.values())
     leaders = [c for c in CHOICES if counts[c] == top]
     return leaders[0] if len(leaders) == 1 else "tie"
-
-
-def wilson_text(k: int, n: int) -> str:
-    """``62.5% [55.1, 69.4] (n=160)`` for k of n, with the Wilson score interval."""
-    z, p = 1.959963984540054, k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return f"{p * 100:.1f}% [{(centre - half) * 100:.1f}, {(centre + half) * 100:.1f}] (n={n})"
 
 
 # Bob's votes on stored comparisons: agreed, disagreed, a tie agreed, a draw (a tie) disagreed,
@@ -165,13 +168,20 @@ def test_the_home_view_stays_within_block_kit_limits_whatever_it_holds() -> None
     assert overview.asked_total == overview.voted_total == 15
     assert len(overview.asked) == len(overview.votes) == 10  # the most recent only
     runs = [finetune_run(f"2026-11-2{i}T09:00:00+00:00", "/m/" + "x" * 900) for i in range(3)]
+    # And a hundred flagged voters with long ids, each always voting A against two who vote B.
+    crowd = [comparison_doc(f"v{i}-{j}", votes={f"U{i:03d}{'x' * 40}": "A", "U1": "B", "U2": "B"})
+             for i in range(100) for j in range(10)]  # fmt: skip
+    checks = check_voters(judged_pairs(crowd))
+    assert len(checks.flagged) == 102
     view = valid(
         home_view(
             overview,
             reranker="/models/" + "y" * 2000,
             report=evaluate(docs),
             updated="2026-11-25 10:00",
+            own=own_figures(judged_pairs(docs), BOB),
             runs=runs,
+            voters=checks,
             notice=messages.FINETUNE_STARTED,
         )
     )
@@ -381,3 +391,50 @@ def test_the_home_button_outside_the_home_view_is_refused(bot: RunningBot) -> No
     assert answer["text"] == messages.UNREADABLE_CLICK.format(problem="no Home view")
     assert bot.settled() == 0  # no listener ran
     assert bot.slack.calls_of("chat.postMessage") == []
+
+
+# --- voters you can trust, and one's own figures ------------------------------------------------
+
+
+def test_an_admins_home_shows_the_flagged_always_a_voter_and_a_voters_home_does_not(
+    bot: RunningBot,
+) -> None:
+    docs = team_comparisons()
+    bot.core.store.upsert_many(COMPARISONS, docs)
+    bot.send.home_opened(ADMIN)
+    admin = published_for(bot, ADMIN, timeout_s=SLOW_FIRST_S)
+    flagged = text_in(admin, ids.BLOCK_HOME_VOTERS)
+    (line,) = [x for x in flagged.splitlines() if x.startswith(f"{ALWAYS_A}:")]
+    assert "*flagged*" in line and f"{ALWAYS_A}: {len(docs)} votes" in line
+    assert "/coderank-admin voters" in flagged
+
+    honest = HONEST[0]
+    bot.send.home_opened(honest)
+    mine = published_for(bot, honest)
+    assert not has_block(mine, ids.BLOCK_HOME_VOTERS)
+    others = [v for v in (*HONEST, ALWAYS_A, FEW) if v != honest]
+    assert not any(v in str(mine) for v in others)  # nobody else's votes, nor their name
+
+
+def test_a_voter_with_twenty_votes_sees_their_own_figures_and_one_with_fewer_how_many_more(
+    bot: RunningBot,
+) -> None:
+    docs = team_comparisons()
+    bot.core.store.upsert_many(COMPARISONS, docs)
+    voter = HONEST[0]
+    bot.send.home_opened(voter)
+    own = text_in(published_for(bot, voter, timeout_s=SLOW_FIRST_S), ids.BLOCK_HOME_OWN)
+    counts = own_counts(docs, voter)
+    assert f"your {len(docs)} votes on closed comparisons; only you see them" in own
+    for name, key in (
+        ("Agreement with the team's majority (comparisons others voted on too)", "team"),
+        ("Agreement with the reranker (A-or-B votes for the answer it scored higher)", "reranker"),
+        ("Position bias (A-or-B votes for the answer shown as A)", "position"),
+    ):
+        assert f"• {name}: {wilson_text(*counts[key])}" in own, name
+
+    bot.send.home_opened(FEW)
+    few = text_in(published_for(bot, FEW), ids.BLOCK_HOME_OWN)
+    needed = MIN_OWN_VOTES - FEW_VOTES
+    assert f"{needed} more votes to go ({FEW_VOTES} so far)" in few
+    assert "Agreement with the reranker" not in few and "%" not in few

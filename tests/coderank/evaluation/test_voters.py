@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
+import numpy as np
+from scipy import stats
+
 from coderank.evaluation.formatting import voters_text
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
-from coderank.evaluation.voters import anomalies, vote_p_value, voter_records
+from coderank.evaluation.voters import anomalies, check_voters, vote_p_value, voter_records
 from coderank.models import gold_pick
 from harness.comparison_docs import comparison_doc
 
@@ -114,3 +118,47 @@ def test_flagged_voters_can_be_left_out_of_every_figure(tmp_path: Path) -> None:
         assert before.habits.votes - after.habits.votes == 60 * len(left_out)
     finally:
         store.close()
+
+
+def fisher_one_vote_at_a_time(pairs: list[JudgedPair], seed: int = 0) -> dict[str, float]:
+    """Fisher's combination of :func:`vote_p_value`, one vote at a time in the documented order
+    (comparisons by id, voters by name, one uniform draw per vote with another voter)."""
+    rng = np.random.default_rng(seed)
+    logs: dict[str, list[float]] = {}
+    for pair in sorted(pairs, key=lambda p: p.comparison_id):
+        if len(pair.votes) < 2:
+            continue
+        for voter in sorted(pair.votes):
+            others = [c for v, c in pair.votes.items() if v != voter]
+            p = vote_p_value(pair.votes[voter], others, float(rng.random()))
+            logs.setdefault(voter, []).append(math.log(max(p, 1e-300)))
+    return {v: float(stats.chi2.sf(-2 * sum(x), 2 * len(x))) for v, x in logs.items()}
+
+
+def test_every_vote_at_once_gives_the_one_vote_at_a_time_p_values() -> None:
+    pairs = simulated_votes()
+    pairs.append(judged_pairs([comparison_doc("alone", votes={"cy": "A"})])[0])  # not tested
+    found = anomalies(pairs)
+    expected = fisher_one_vote_at_a_time(pairs)
+    assert set(expected) == set(found) - {"cy"}
+    for voter, p in expected.items():
+        assert math.isclose(found[voter].p_value or 0, p, rel_tol=1e-9, abs_tol=1e-300), voter
+    assert found["cy"].p_value is None and found["cy"].votes_tested == 0
+
+
+def test_a_record_counts_agreement_with_the_majority_and_with_the_reranker() -> None:
+    docs = [
+        comparison_doc("r1", votes={"ann": "A", "bob": "A", "cy": "B"}, score_a=0.9, score_b=0.1),
+        comparison_doc("r2", votes={"ann": "B", "bob": "A"}, score_a=0.9, score_b=0.1),  # draw
+        comparison_doc("r3", votes={"ann": "tie", "bob": "tie"}, score_a=0.2, score_b=0.7),
+        comparison_doc("r4", votes={"ann": "B"}, score_a=0.5, score_b=0.5),  # alone; equal scores
+    ]
+    checks = check_voters(judged_pairs(docs))
+    ann = checks.record("ann")
+    assert ann is not None
+    assert (ann.votes, ann.with_others, ann.with_majority) == (4, 3, 2)  # r1, r3
+    assert (ann.reranker_for, ann.chose_ab) == (1, 3)  # r1 only: r2 against, r4 undecided
+    assert ann.team_agreement.value == 2 / 3 and ann.reranker_agreement.n == 3
+    assert checks.record("nobody") is None
+    assert [r.voter for r in checks.records] == [r.voter for r in voter_records(judged_pairs(docs))]
+    assert voter_records([]) == [] and check_voters([]).anomalies == {}
