@@ -229,8 +229,9 @@ def home_view(
             + ("\n".join(votes) or "None yet."),
             ids.BLOCK_HOME_VOTES,
         ),
-        _section(agreement_text(overview), ids.BLOCK_HOME_AGREEMENT),
     ]
+    if own is None or own.needed:  # from MIN_OWN_VOTES on, their own figures say it, with more
+        blocks.append(_section(agreement_text(overview), ids.BLOCK_HOME_AGREEMENT))
     if own is not None:
         blocks.append(_section(own_text(own, report), ids.BLOCK_HOME_OWN))
     blocks += [

@@ -423,7 +423,9 @@ def test_a_voter_with_twenty_votes_sees_their_own_figures_and_one_with_fewer_how
     bot.core.store.upsert_many(COMPARISONS, docs)
     voter = HONEST[0]
     bot.send.home_opened(voter)
-    own = text_in(published_for(bot, voter, timeout_s=SLOW_FIRST_S), ids.BLOCK_HOME_OWN)
+    view = published_for(bot, voter, timeout_s=SLOW_FIRST_S)
+    own = text_in(view, ids.BLOCK_HOME_OWN)
+    assert not has_block(view, ids.BLOCK_HOME_AGREEMENT)  # said once, in their own figures
     counts = own_counts(docs, voter)
     assert f"your {len(docs)} votes on closed comparisons; only you see them" in own
     for name, key in (
@@ -434,7 +436,9 @@ def test_a_voter_with_twenty_votes_sees_their_own_figures_and_one_with_fewer_how
         assert f"• {name}: {wilson_text(*counts[key])}" in own, name
 
     bot.send.home_opened(FEW)
-    few = text_in(published_for(bot, FEW), ids.BLOCK_HOME_OWN)
+    few_view = published_for(bot, FEW)
+    few = text_in(few_view, ids.BLOCK_HOME_OWN)
+    assert has_block(few_view, ids.BLOCK_HOME_AGREEMENT)
     needed = MIN_OWN_VOTES - FEW_VOTES
     assert f"{needed} more votes to go ({FEW_VOTES} so far)" in few
     assert "Agreement with the reranker" not in few and "%" not in few
