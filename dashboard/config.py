@@ -23,6 +23,9 @@ class DashboardSettings:
     password: str | None = field(default=None, repr=False)
     # Voter ids shown who voted what (the same CODERANK_ADMINS as Slack's admins).
     admins: frozenset[str] = frozenset()
+    # What an admin types once per session before the page shows who voted what: a voter id is
+    # typed, not proven (None: the Voters page is not on the dashboard; Slack has it).
+    admin_password: str | None = field(default=None, repr=False)
 
 
 def check_exposure(host: str, password: str | None, *, setting: str = "DASHBOARD_HOST") -> None:
@@ -64,7 +67,16 @@ def from_env(
         password = None
     check_exposure(host, password)
     admins = frozenset(a.strip() for a in (get("CODERANK_ADMINS") or "").split(",") if a.strip())
-    return DashboardSettings(host=host, port=int(port), password=password, admins=admins)
+    admin_password = env.get("DASHBOARD_ADMIN_PASSWORD") or None
+    if admin_password is not None and not admin_password.strip():
+        admin_password = None
+    return DashboardSettings(
+        host=host,
+        port=int(port),
+        password=password,
+        admins=admins,
+        admin_password=admin_password,
+    )
 
 
 def read_settings() -> tuple[Settings, DashboardSettings]:

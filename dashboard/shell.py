@@ -75,7 +75,7 @@ def main() -> None:
             functools.partial(finetunes.render, ctx), title="Fine-tunes", url_path="fine-tunes"
         ),
     ]
-    if ctx.is_admin(voter.current()):  # who voted what: listed for admins alone
+    if voter.admin_unlocked(ctx):  # who voted what: an admin who gave the admin password
         pages.append(
             st.Page(functools.partial(voters.render, ctx), title="Voters", url_path="voters")
         )

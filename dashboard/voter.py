@@ -11,11 +11,12 @@ from coderank.evaluation.personal import own_figures
 from coderank.evaluation.report import closed_between
 from coderank.overview import read_user_overview
 from coderank.store import Window
-from dashboard.access import voter_id
+from dashboard.access import password_ok, voter_id
 from dashboard.context import Context
 from dashboard.tables import plain
 
 KEY = "voter"
+ADMIN_KEY = "admin-unlocked"  # the voter id that gave DASHBOARD_ADMIN_PASSWORD in this session
 
 
 def current() -> str | None:
@@ -44,6 +45,36 @@ def ask() -> str | None:
 
 def _forget() -> None:
     st.session_state.pop(KEY, None)
+    st.session_state.pop(ADMIN_KEY, None)
+
+
+def admin_unlocked(ctx: Context) -> bool:
+    """Whether this session may see who voted what: its voter is an admin and gave the admin
+    password (a typed voter id alone proves nothing)."""
+    voter = current()
+    return (
+        ctx.is_admin(voter)
+        and ctx.dashboard.admin_password is not None
+        and st.session_state.get(ADMIN_KEY) == voter
+    )
+
+
+def _admin_unlock(ctx: Context) -> None:
+    """For an admin's voter id: the admin password, once per session, or why there is none."""
+    expected = ctx.dashboard.admin_password
+    if expected is None:
+        st.caption(
+            "Flagged voters: `/coderank-admin voters` in Slack (set DASHBOARD_ADMIN_PASSWORD "
+            "to see them here)."
+        )
+        return
+    with st.form("admin-form"):
+        given = st.text_input("Admin password (to see flagged voters)", type="password")
+        if st.form_submit_button("Unlock"):
+            if password_ok(given, expected):
+                st.session_state[ADMIN_KEY] = current()
+                st.rerun()
+            st.error("Wrong admin password.")
 
 
 def sidebar(ctx: Context) -> None:
@@ -56,6 +87,8 @@ def sidebar(ctx: Context) -> None:
             return
         role = " (admin)" if ctx.is_admin(voter) else ""
         st.markdown(f"Voting as **{voter}**{role}")
+        if ctx.is_admin(voter) and not admin_unlocked(ctx):
+            _admin_unlock(ctx)
         closed = list(closed_between(ctx.services.store, Window()))  # read once for both
         mine = read_user_overview(ctx.services.store, voter, closed=closed)
         if mine.agreement.value is not None:

@@ -103,9 +103,9 @@ def _detail(ctx: Context, detail: StoredComparison) -> None:
             widgets.table(tally_rows(c), stretch=False)
         with right:
             st.markdown("**Who voted what**")
-            if ctx.is_admin(voter.current()):
+            if voter.admin_unlocked(ctx):
                 widgets.table(vote_rows(detail.votes), stretch=False)
             else:
-                st.caption("Shown to admins only (voter ids in CODERANK_ADMINS).")
+                st.caption("Shown to admins only (CODERANK_ADMINS, with DASHBOARD_ADMIN_PASSWORD).")
         st.markdown("**Outcome**")
         widgets.lines(reveal_lines(c))

@@ -1,6 +1,6 @@
 """Voters (admins only): each voter's tests over the closed comparisons, the flagged ones first,
-as ``/coderank-admin voters`` lists them. The page is listed for admins alone; opened by anyone
-else, it shows nobody's votes."""
+as ``/coderank-admin voters`` lists them. The page is listed for an admin who gave the admin
+password alone; opened by anyone else, it shows nobody's votes."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from dashboard.tables import voter_rows
 
 def render(ctx: Context) -> None:
     st.title("Voters")
-    if not ctx.is_admin(voter.current()):
-        st.info("Shown to admins only (voter ids in CODERANK_ADMINS).")
+    if not voter.admin_unlocked(ctx):
+        st.info("Shown to admins only (CODERANK_ADMINS, with DASHBOARD_ADMIN_PASSWORD).")
         return
     checks = check_voters(judged_pairs(closed_between(ctx.services.store, Window())))
     if not checks.records:

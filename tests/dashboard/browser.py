@@ -169,3 +169,12 @@ def table_rows(driver: webdriver.Chrome) -> list[list[str]]:
         ".map(tr => Array.from(tr.querySelectorAll('th, td')).map(c => c.innerText.trim()))"
     )
     return [[str(c) for c in row] for row in rows or []]
+
+
+def unlock_admin(driver: webdriver.Chrome, password: str) -> str:
+    """Give the admin password in the sidebar (an admin's voter id is signed in)."""
+    type_into(driver, "Admin password (to see flagged voters)", password)
+    click(driver, "Unlock")
+    text = wait_for(driver, lambda t: "Admin password" not in t, timeout_s=20, what="unlocked")
+    settle(driver)
+    return text

@@ -16,7 +16,7 @@ from coderank.config import Settings
 from harness.settings import ROOT, make_env, make_settings
 from tests.dashboard.browser import screenshot, start_chromium
 from tests.dashboard.server import running_dashboard
-from tests.dashboard.synthetic import ADMIN, Filled, fill
+from tests.dashboard.synthetic import ADMIN, ADMIN_PASSWORD, Filled, fill
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -40,7 +40,12 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("site")
-    extra = {"VOTE_QUORUM": "0", "VOTE_WINDOW_HOURS": "0", "CODERANK_ADMINS": ADMIN}
+    extra = {
+        "VOTE_QUORUM": "0",
+        "VOTE_WINDOW_HOURS": "0",
+        "CODERANK_ADMINS": ADMIN,
+        "DASHBOARD_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     settings = make_settings(tmp, **extra)
     filled = fill(settings)
     env = make_env(tmp, **extra)

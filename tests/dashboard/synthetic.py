@@ -22,6 +22,7 @@ from harness.fakes import LengthReranker
 
 START = datetime(2026, 9, 28, 9, 0, tzinfo=UTC)  # a Monday: eight weeks before 2026-11-23
 ADMIN = "U0ADMIN"
+ADMIN_PASSWORD = "admins-only-pw"  # DASHBOARD_ADMIN_PASSWORD of the test sites
 TEAM = "C0TEAM"
 
 CODE = {

@@ -19,12 +19,15 @@ def test_the_password_and_the_admins() -> None:
             "DASHBOARD_PORT": "9000",
             "DASHBOARD_PASSWORD": " s3cret pass ",
             "CODERANK_ADMINS": "U1, U2,",
+            "DASHBOARD_ADMIN_PASSWORD": "adm1n-only",
         },
         env_file=None,
     )
     assert (s.host, s.port, s.admins) == ("0.0.0.0", 9000, frozenset({"U1", "U2"}))
     assert s.password == " s3cret pass "  # taken as typed
-    assert "s3cret" not in repr(s)
+    assert s.admin_password == "adm1n-only"
+    assert "s3cret" not in repr(s) and "adm1n" not in repr(s)
+    assert from_env({"DASHBOARD_ADMIN_PASSWORD": "  "}, env_file=None).admin_password is None
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "127.0.0.2", "::"])

@@ -28,6 +28,7 @@ from tests.simulated_team import (
 )
 
 ADMIN = "U0ADMIN"
+ADMIN_PASSWORD = "admins-only-pw"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Team:
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     tmp = tmp_path_factory.mktemp("team")
-    extra = {"CODERANK_ADMINS": ADMIN}
+    extra = {"CODERANK_ADMINS": ADMIN, "DASHBOARD_ADMIN_PASSWORD": ADMIN_PASSWORD}
     docs = team_comparisons()
     store = open_store(make_settings(tmp, **extra))
     try:
@@ -76,7 +77,14 @@ def test_the_voters_page_lists_the_flagged_voter_for_an_admin_and_is_absent_for_
     text = b.wait_text(chromium, "Page not found", "Your voter id")
     assert ALWAYS_A not in text and "voters flagged" not in text and "Fisher" not in text
 
-    sign_in(chromium, team, ADMIN)
+    # An admin's voter id alone is typed, not proven: no page until the admin password.
+    text = sign_in(chromium, team, ADMIN)
+    assert "Voters" not in pages(chromium) and ALWAYS_A not in text
+    b.type_into(chromium, "Admin password (to see flagged voters)", "not-it")
+    b.click(chromium, "Unlock")
+    b.wait_text(chromium, "Wrong admin password.")
+    assert "Voters" not in pages(chromium)
+    b.unlock_admin(chromium, ADMIN_PASSWORD)
     assert "Voters" in pages(chromium)
     b.navigate(chromium, "Voters")
     text = b.wait_text(chromium, "voters flagged", ALWAYS_A, timeout_s=40)
