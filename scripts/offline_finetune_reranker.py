@@ -2,7 +2,7 @@
 
     python scripts/offline_finetune_reranker.py (--data data/pairs.jsonl | --from-executions) \
         [--held-out pairs.jsonl] [--out MODELS_DIR/reranker-ft/offline-YYYYmmdd-HHMMSS] \
-        [--epochs N] [--seed N] [--force]
+        [--epochs N] [--seed N] [--no-early-stopping] [--force]
 
 The pairs come from ``scripts/export_feedback.py`` (``--format pairs`` or ``dpo``), from any tool
 that writes JSON lines of ``{"query" or "prompt", "chosen", "rejected"}`` (an optional
@@ -61,9 +61,12 @@ def tau(value: float | None) -> str:
 def format_summary(result: FineTuneResult) -> str:
     """The run as a short table: pairs used, held-out figures before and after, the model."""
     p = result.pairs
+    ran = result.epochs_chosen.epochs_run if result.epochs_chosen else result.epochs
     rows = [
         ("pairs", f"{p.total} ({p.train} train on {p.train_problems} problems, "
-         f"{p.held_out} held out on {p.held_out_problems})"),
+         + (f"+{p.other_problem} against another problem's answer, " if p.other_problem else "")
+         + (f"{p.validation} validation on {p.validation_problems}, " if p.validation else "")
+         + f"{p.held_out} held out on {p.held_out_problems})"),
         ("base model", result.base_model),
         ("held-out accuracy before", percent(result.before.accuracy)),
         ("held-out accuracy after", percent(result.after.accuracy)),
@@ -71,8 +74,9 @@ def format_summary(result: FineTuneResult) -> str:
           for kind, e in result.after.by_kind.items()),
         ("Kendall tau before / after", f"{tau(result.before.kendall_tau)} / "
          f"{tau(result.after.kendall_tau)}"),
-        ("training", f"{result.epochs} epoch(s), {result.train_seconds:.0f} s, "
+        ("training", f"{ran} epoch(s), {result.train_seconds:.0f} s, "
          f"{result.examples_per_second:.1f} pairs/s"),
+        *((("epochs", result.epochs_chosen.summary()),) if result.epochs_chosen else ()),
         ("model", result.model),
     ]  # fmt: skip
     width = max(len(name) for name, _ in rows)
@@ -119,7 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="folder for the new model (default MODELS_DIR/reranker-ft/offline-YYYYmmdd-HHMMSS)",
     )
-    parser.add_argument("--epochs", type=positive, default=DEFAULT_EPOCHS)
+    parser.add_argument(
+        "--epochs",
+        type=positive,
+        default=DEFAULT_EPOCHS,
+        help="the most epochs with early stopping, the number without",
+    )
+    parser.add_argument(
+        "--no-early-stopping",
+        action="store_true",
+        help="train every epoch on all the training pairs (no validation part)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--force", action="store_true", help="promote the new model even if it is not better"
@@ -146,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             epochs=args.epochs,
             held_out_pairs=held,
+            early_stopping=not args.no_early_stopping,
             on_progress=progress,
         )
     except CoderankError as exc:

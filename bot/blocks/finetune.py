@@ -23,6 +23,15 @@ def progress_text(by: str, stage: str, fraction: float) -> str:
     return messages.FINETUNE_PROGRESS.format(by=by, stage=shown)
 
 
+def _epochs(stopping: dict[str, Any]) -> str:
+    if stopping["early_stopping"]:
+        return (
+            f"Epochs: {stopping['epochs_run']} run, epoch {stopping['best_epoch']} kept "
+            f"({stopping['reason']})"
+        )
+    return f"Epochs: {stopping['epochs_run']}, no early stopping ({stopping['reason']})"
+
+
 def result_text(run: dict[str, Any]) -> str:
     """A stored fine-tune run (``FineTuneRun.to_document()``) as the admin reads it."""
     m = run["metrics"]
@@ -43,6 +52,7 @@ def result_text(run: dict[str, Any]) -> str:
                 f" → {_percent(e['accuracy'])} (n={e['n']})"
                 for kind, e in after.get("by_kind", {}).items()
             ),
+            *([_epochs(m["early_stopping"])] if "early_stopping" in m else []),
             f"Model: `{m['model']}` (from `{m['base_model']}`)",
             f"{verdict}: {run['reason']}",
         ]

@@ -181,6 +181,49 @@ def split_by_problem(
     return train, test
 
 
+def split_validation(
+    train: Sequence[PreferencePair], *, share: float, seed: int = 0, min_problems: int
+) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """``(train, validation)``: about ``share`` of the training problems set aside (by problem, as
+    ``split_by_problem``) to choose the epoch on; no validation, everything trained on, when that
+    share is fewer than ``min_problems`` problems."""
+    if round(len(problems(train)) * share) < min_problems:
+        return list(train), []
+    return split_by_problem(train, held_out=share, seed=seed)
+
+
+def other_problem_pairs(
+    pairs: Sequence[PreferencePair], *, per_problem: int, seed: int = 0
+) -> list[PreferencePair]:
+    """Extra pairs in which a problem's preferred answer beats the preferred answer to another
+    problem of ``pairs`` (``per_problem`` of them, drawn with ``seed``), so that a reranker learns
+    to read the problem and not only to judge the code."""
+    first: dict[str, PreferencePair] = {}
+    for pair in pairs:
+        first.setdefault(pair.problem, pair)
+    keys = sorted(first)
+    rng = random.Random(seed)
+    extra = []
+    for key in keys:
+        mine = first[key]
+        others = [k for k in keys if k != key]
+        for n, other in enumerate(rng.sample(others, min(per_problem, len(others)))):
+            extra.append(
+                PreferencePair(
+                    comparison_id=f"{mine.comparison_id}:other-problem:{n}",
+                    query=mine.query,
+                    chosen=mine.chosen,
+                    rejected=first[other].chosen,
+                    chosen_agent=mine.chosen_agent,
+                    rejected_agent=first[other].chosen_agent,
+                    votes={},
+                    created_at=mine.created_at,
+                    problem_id=mine.problem_id,
+                )
+            )
+    return extra
+
+
 def check_enough(
     train: Sequence[PreferencePair],
     held: Sequence[PreferencePair],

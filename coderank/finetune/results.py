@@ -50,10 +50,45 @@ class HeldOutEvaluation:
 @dataclass(frozen=True)
 class PairCounts:
     total: int
-    train: int
+    train: int  # trained on (the validation pairs are not)
     held_out: int
     train_problems: int
     held_out_problems: int
+    validation: int = 0  # training problems' pairs set aside to choose the epoch
+    validation_problems: int = 0
+    # Added to the training pairs: a problem's chosen answer against another problem's.
+    other_problem: int = 0
+
+
+@dataclass(frozen=True)
+class EpochChoice:
+    """How many epochs the saved model was trained for.
+
+    With early stopping, the pairwise accuracy on the validation pairs (a part of the training
+    problems, never the held-out ones) after each epoch; the best epoch's weights are kept and
+    training stops after ``patience`` epochs without a gain. Without (too few problems, or asked
+    to), every epoch runs and ``reason`` says why.
+    """
+
+    early_stopping: bool
+    reason: str
+    epochs_run: int
+    best_epoch: int  # the saved weights'
+    patience: int = 0
+    validation_accuracy: tuple[float, ...] = ()  # after each epoch run
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "validation_accuracy": list(self.validation_accuracy)}
+
+    def summary(self) -> str:
+        """One line for a person: what ran and what was kept."""
+        if not self.early_stopping:
+            return f"{self.epochs_run} run, no early stopping ({self.reason})"
+        shown = ", ".join(f"{a:.1%}" for a in self.validation_accuracy)
+        return (
+            f"{self.epochs_run} run, epoch {self.best_epoch} kept ({self.reason}; validation "
+            f"accuracy {shown})"
+        )
 
 
 @dataclass(frozen=True)
@@ -66,12 +101,14 @@ class FineTuneResult:
     pairs: PairCounts
     before: HeldOutEvaluation
     after: HeldOutEvaluation
-    epochs: int
+    epochs: int  # the most asked for; see ``epochs_chosen`` for those run
     train_seconds: float  # the trainer's loop only: no loading, saving or evaluating
     examples_per_second: float  # training pairs (each two (problem, answer) inputs) per second
     created_at: str
+    epochs_chosen: EpochChoice | None = None  # None: a record from before early stopping
 
     def to_json(self) -> dict[str, Any]:
+        choice = {"early_stopping": self.epochs_chosen.to_json()} if self.epochs_chosen else {}
         return {
             "base_model": self.base_model,
             "model": self.model,
@@ -83,6 +120,7 @@ class FineTuneResult:
             "train_seconds": self.train_seconds,
             "examples_per_second": self.examples_per_second,
             "created_at": self.created_at,
+            **choice,
         }
 
 

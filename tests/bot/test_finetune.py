@@ -169,3 +169,32 @@ def test_votes_in_slack_fine_tune_and_promote_a_better_reranker(
         assert {s["model_id"] for s in scores} == {str(Path(model).resolve())}
     finally:
         bot.stop()
+
+
+def test_the_result_says_how_the_epochs_were_chosen() -> None:
+    from bot.blocks.finetune import result_text
+
+    figures = {"accuracy": 0.8, "accuracy_low": 0.7, "accuracy_high": 0.9, "kendall_tau": 0.3}
+    metrics = {
+        "pairs": {"total": 80, "train": 54, "held_out": 16, "held_out_problems": 8},
+        "before": figures,
+        "after": figures,
+        "model": "m",
+        "base_model": "b",
+    }
+    run = {"metrics": metrics, "by": "U1", "promoted": False, "reason": "no"}
+    assert "Epochs" not in result_text(run)  # a run recorded before early stopping
+    metrics["early_stopping"] = {
+        "early_stopping": True,
+        "reason": "best of 4 epochs on 8 validation problems, stopped after 2 without a gain",
+        "epochs_run": 4,
+        "best_epoch": 2,
+    }
+    assert "Epochs: 4 run, epoch 2 kept (best of 4 epochs on 8 validation" in result_text(run)
+    metrics["early_stopping"] = {
+        "early_stopping": False,
+        "reason": "too few training problems (12) to set 3 aside for validation",
+        "epochs_run": 5,
+        "best_epoch": 5,
+    }
+    assert "Epochs: 5, no early stopping (too few training problems (12)" in result_text(run)

@@ -14,9 +14,11 @@ from coderank.finetune.dataset import (
     MIN_PAIRS,
     PreferencePair,
     check_enough,
+    other_problem_pairs,
     problem_key,
     read_pairs,
     split_by_problem,
+    split_validation,
 )
 from harness.finetune_data import synthetic_pairs, write_jsonl
 
@@ -186,3 +188,32 @@ def test_a_bad_minimal_line_is_named_with_its_field(
     path = lines(tmp_path / "p.jsonl", good, bad, good)
     with pytest.raises(FineTuneError, match=message):
         read_pairs(path)
+
+
+def test_validation_is_a_share_of_the_training_problems_and_off_below_the_minimum() -> None:
+    pairs = synthetic_pairs(40, per_problem=2)
+    train, validation = split_validation(pairs, share=0.15, seed=0, min_problems=3)
+    train_problems = {problem_key(p.query) for p in train}
+    validation_problems = {problem_key(p.query) for p in validation}
+    assert len(validation_problems) == 6 and len(train_problems) == 34
+    assert not train_problems & validation_problems
+    assert len(train) + len(validation) == len(pairs)
+    assert split_validation(pairs, share=0.15, seed=0, min_problems=3) == (train, validation)
+    # 16 problems: 15% is 2, fewer than 3, so everything is trained on.
+    few = synthetic_pairs(16)
+    assert split_validation(few, share=0.15, seed=0, min_problems=3) == (few, [])
+
+
+def test_other_problem_pairs_set_a_problem_s_answer_against_other_problems_answers() -> None:
+    pairs = synthetic_pairs(5, per_problem=2)
+    extra = other_problem_pairs(pairs, per_problem=2, seed=0)
+    assert len(extra) == 10
+    chosen_of: dict[str, str] = {}
+    for p in pairs:
+        chosen_of.setdefault(problem_key(p.query), p.chosen)  # each problem's first pair
+    for pair in extra:
+        assert pair.chosen == chosen_of[problem_key(pair.query)]
+        assert pair.rejected in chosen_of.values() and pair.rejected != pair.chosen
+    assert other_problem_pairs(pairs, per_problem=2, seed=0) == extra
+    assert other_problem_pairs(pairs, per_problem=0) == []
+    assert other_problem_pairs(synthetic_pairs(1, per_problem=3), per_problem=1) == []

@@ -31,7 +31,8 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """One fine-tune of the packaged model on 80 pairs over 40 problems (1 epoch)."""
+    """One fine-tune of the packaged model on 80 pairs over 40 problems (1 epoch, validated on 5
+    of the 32 training problems, 2 other-problem pairs added for each of the other 27)."""
     tmp = tmp_path_factory.mktemp("finetune")
     base = load_reranker(make_settings(tmp))
     pairs = synthetic_pairs(40, seed=0, per_problem=2)
@@ -83,17 +84,24 @@ def test_metrics_json_records_the_run(run: Run) -> None:
     assert metrics["seed"] == 0 and metrics["epochs"] == 1
     assert metrics["pairs"] == {
         "total": 80,
-        "train": 64,
+        "train": 54,
         "held_out": 16,
-        "train_problems": 32,
+        "train_problems": 27,
         "held_out_problems": 8,
+        "validation": 10,
+        "validation_problems": 5,
+        "other_problem": 54,  # 2 for each training problem
     }
+    stopping = metrics["early_stopping"]
+    assert stopping["early_stopping"] and stopping["epochs_run"] == stopping["best_epoch"] == 1
+    assert len(stopping["validation_accuracy"]) == 1
+    assert 0 <= stopping["validation_accuracy"][0] <= 1
     for side in ("before", "after"):
         figures = metrics[side]
         assert set(figures) == {"accuracy", "accuracy_low", "accuracy_high", "kendall_tau"}
         assert figures["accuracy_low"] <= figures["accuracy"] <= figures["accuracy_high"]
     assert metrics["train_seconds"] > 0
-    assert metrics["examples_per_second"] == pytest.approx(64 / metrics["train_seconds"])
+    assert metrics["examples_per_second"] == pytest.approx(108 / metrics["train_seconds"])
     assert metrics["created_at"].endswith("+00:00")
     assert sorted(p.name for p in run.out.parent.iterdir()) == ["run1"]  # no staging folder left
 
