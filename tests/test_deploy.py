@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from bot import config as slack_config
+from bot.http import HEALTH_PATH
 from coderank import config as core_config
 from dashboard import config as dashboard_config
 
@@ -174,17 +175,11 @@ def test_the_model_is_assembled_at_build_time_into_the_runtime_cache(stages: lis
 def test_the_health_check_and_ports_match_the_settings(stages: list[Stage]) -> None:
     runtime = stages[-1]
     (check,) = runtime.all("HEALTHCHECK")
-    assert slack_config_defaults_path() in check
+    assert HEALTH_PATH in check
     exposed = {int(p) for args in runtime.all("EXPOSE") for p in args.split()}
     assert exposed == {int(runtime.env()["PORT"]), dashboard_default_port()}
     env = runtime.env()
     assert set(env) - NOT_SETTINGS <= settings_table(), set(env) - NOT_SETTINGS - settings_table()
-
-
-def slack_config_defaults_path() -> str:
-    from bot.http import HEALTH_PATH
-
-    return HEALTH_PATH
 
 
 def dashboard_default_port() -> int:
