@@ -53,6 +53,20 @@ def _validation_evaluator(
     )
 
 
+# Pairs per forward and backward pass. The activations of a batch of 256-token pairs are most of a
+# fine-tune's memory (docs/benchmarks.md): a larger batch is run as gradient accumulation over
+# micro-batches of this size, the same steps and the same mean gradient in less memory.
+MICRO_BATCH = 8
+
+
+def micro_batches(batch_size: int) -> tuple[int, int]:
+    """``(pairs per pass, passes per optimizer step)`` for a batch of ``batch_size`` pairs: micro-
+    batches of ``MICRO_BATCH`` when they divide it evenly, else the whole batch in one pass."""
+    if batch_size > MICRO_BATCH and batch_size % MICRO_BATCH == 0:
+        return MICRO_BATCH, batch_size // MICRO_BATCH
+    return batch_size, 1
+
+
 def _early_stopping_arguments() -> dict[str, Any]:
     """``CrossEncoderTrainingArguments`` that evaluate after each epoch, save the model (not the
     optimizer) when it is the best so far, and load the best one at the end."""
@@ -212,11 +226,13 @@ def train_model(
     if validation:
         stopping = _early_stopping_arguments()
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=patience))
+    per_pass, passes = micro_batches(batch_size)
     with tempfile.TemporaryDirectory(prefix="coderank-finetune-") as scratch:
         args = CrossEncoderTrainingArguments(
             output_dir=scratch,
             num_train_epochs=epochs,
-            per_device_train_batch_size=batch_size,
+            per_device_train_batch_size=per_pass,
+            gradient_accumulation_steps=passes,
             learning_rate=learning_rate,
             warmup_steps=warmup,
             seed=seed,
@@ -239,6 +255,9 @@ def train_model(
             ),
             callbacks=callbacks,
         )
+        # RankNetLoss returns the mean over its micro-batch and ignores ``num_items_in_batch``, so
+        # the trainer must divide it by the passes per step to get the whole batch's mean.
+        trainer.loss_is_scaled_for_ga = False
         trainer.remove_callback(ProgressCallback)
         if progress_bar:
             trainer.add_callback(Bar())

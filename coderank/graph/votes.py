@@ -92,16 +92,15 @@ def choose_pair(
     pairs = list(itertools.combinations(agents, 2))
     uniform = 1.0 / len(pairs)
     explored = policy == "random" or rng.random() < explore
-    if explored:
-        first, second = pairs[rng.randrange(len(pairs))]
-    else:
-        first, second = _policy_pair(scores, ran or {}, policy, agents, known or {})
-    if policy == "random":
+    picked = (
+        None if policy == "random" else _policy_pair(scores, ran or {}, policy, agents, known or {})
+    )
+    first, second = pairs[rng.randrange(len(pairs))] if explored or picked is None else picked
+    if picked is None:
         probability = uniform
     else:
         chosen = frozenset((first, second))
-        policy_pick = frozenset(_policy_pair(scores, ran or {}, policy, agents, known or {}))
-        probability = explore * uniform + (1 - explore) * (chosen == policy_pick)
+        probability = explore * uniform + (1 - explore) * (chosen == frozenset(picked))
     swapped = rng.random() < 0.5
     a, b = (second, first) if swapped else (first, second)
     return Pair(

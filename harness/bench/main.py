@@ -30,6 +30,7 @@ from harness.bench.execution import bench_execution, bench_tester
 from harness.bench.finetune import bench_finetune
 from harness.bench.hosted import hosted_rows
 from harness.bench.model import bench_asks, bench_builds, bench_process_overhead
+from harness.bench.recipe import bench_recipe
 from harness.bench.replicas import bench_replicas
 from harness.bench.slack import bench_slack
 from harness.bench.stores import bench_stores
@@ -38,8 +39,8 @@ from harness.bench.table import Row, format_table, log
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 SECTIONS = (
-    "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "replicas", "execution",
-    "active",
+    "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "recipe", "replicas",
+    "execution", "active",
 )  # fmt: skip
 
 
@@ -146,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "finetune" in only:
             log("finetune: 1,000 synthetic pairs, 1 epoch (child process)")
             rows += bench_finetune()
+        if "recipe" in only:
+            log("recipe: the fine-tune in use on 600 pairs of the evaluation set (child process)")
+            rows += bench_recipe()
         if "slack" in only:
             log("slack: acknowledgement and update latency through the Bolt app")
             rows += bench_slack(tmp)

@@ -1,9 +1,9 @@
-"""What early stopping chose, as a fine-tune records it (pure; the training itself is in
-``test_train.py``)."""
+"""What early stopping chose, as a fine-tune records it, and how a batch is split into micro-
+batches (pure; the training itself is in ``test_train.py``)."""
 
 from __future__ import annotations
 
-from coderank.finetune.trainer import epoch_choice
+from coderank.finetune.trainer import MICRO_BATCH, epoch_choice, micro_batches
 
 
 def test_the_first_best_epoch_is_kept_and_an_early_stop_is_said() -> None:
@@ -54,3 +54,15 @@ def test_every_epoch_ran_when_none_was_validated_and_the_result_says_why() -> No
         min_problems=3,
     )
     assert off.reason == "turned off" and off.summary() == "5 run, no early stopping (turned off)"
+
+
+def test_a_batch_runs_as_micro_batches_that_add_up_to_it() -> None:
+    assert MICRO_BATCH == 8
+    assert micro_batches(16) == (8, 2)  # the recipe's batch: half the activations at a time
+    assert micro_batches(24) == (8, 3)
+    assert micro_batches(8) == (8, 1)
+    assert micro_batches(4) == (4, 1)
+    assert micro_batches(12) == (12, 1)  # not a multiple: one pass, never a different batch
+    for batch in range(1, 65):
+        per_pass, passes = micro_batches(batch)
+        assert per_pass * passes == batch
