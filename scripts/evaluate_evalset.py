@@ -26,9 +26,7 @@ from coderank.config import from_env
 from coderank.errors import CoderankError
 from coderank.evalset import load_problems
 from coderank.evalset.build import build_eval_set, one_of_each_kind, split_items
-from coderank.evalset.score import kind_accuracy, preference_pairs
-from coderank.evaluation.formatting import format_estimate
-from coderank.evaluation.metrics import Estimate
+from coderank.evalset.score import kind_accuracy, kind_table, preference_pairs
 from coderank.execution import Executor
 from coderank.finetune.dataset import write_pairs
 from coderank.finetune.train import (
@@ -39,22 +37,6 @@ from coderank.finetune.train import (
 )
 from coderank.reranker.cross_encoder import CrossEncoderReranker
 from coderank.reranker.registry import reranker_source
-
-
-def table(columns: dict[str, dict[str, Estimate]]) -> str:
-    """One row per kind, one column per model."""
-    kinds = list(next(iter(columns.values())))
-    label = "kind of broken answer"
-    width = max(len(label), *(len(k) for k in kinds))
-    head = f"{label.ljust(width)}  " + "  ".join(f"{c:<28}" for c in columns)
-    rows = [
-        f"{kind.ljust(width)}  "
-        + "  ".join(
-            f"{format_estimate(col[kind], as_percent=True):<28}" for col in columns.values()
-        )
-        for kind in kinds
-    ]
-    return "\n".join([head, *rows])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     except CoderankError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(table(columns))
+    print(kind_table(columns))
     return 0
 
 

