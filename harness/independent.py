@@ -24,6 +24,7 @@ from coderank.evalset.broken import SUBTLE, UNFINISHED, WRONG_PROBLEM, as_answer
 from coderank.evalset.build import MAX_MUTANTS_TRIED, Broken, BuildReport, EvalItem, normalised
 from coderank.execution.checks import Check, check_answer
 from coderank.execution.sandbox import Sandbox
+from coderank.reranker.cross_encoder import CrossEncoderReranker
 
 KINDS = (SUBTLE, WRONG_PROBLEM, UNFINISHED)
 
@@ -105,3 +106,20 @@ def build_independent_set(
         else:
             report.items.append(result)
     return report
+
+
+class QueryCut:
+    """A reranker that reads only the first ``keep`` tokens of the query, leaving the rest of the
+    window to the answer (a probe of how the two share it)."""
+
+    def __init__(self, inner: CrossEncoderReranker, keep: int) -> None:
+        self.inner, self.keep = inner, keep
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.inner.model_id} (query cut to {self.keep} tokens)"
+
+    def score(self, problem: str, answers: Sequence[str]) -> list[float]:
+        tokenizer = self.inner.model.tokenizer
+        ids = tokenizer(problem, add_special_tokens=False)["input_ids"][: self.keep]
+        return self.inner.score(tokenizer.decode(ids), answers)

