@@ -13,7 +13,6 @@ same sentence, as in the project's set (``coderank.evalset.build``).
 from __future__ import annotations
 
 import ast
-import random
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +20,15 @@ from typing import Any
 
 from coderank.evalset import Problem
 from coderank.evalset.broken import SUBTLE, UNFINISHED, WRONG_PROBLEM, as_answer, mutants
-from coderank.evalset.build import MAX_MUTANTS_TRIED, Broken, BuildReport, EvalItem, normalised
+from coderank.evalset.build import (
+    MAX_MUTANTS_TRIED,
+    Broken,
+    BuildReport,
+    EvalItem,
+    another_of_each,
+    normalised,
+    report_of,
+)
 from coderank.execution.checks import Check, check_answer
 from coderank.execution.sandbox import Sandbox
 from coderank.reranker.cross_encoder import CrossEncoderReranker
@@ -92,20 +99,10 @@ def build_independent_set(
 ) -> BuildReport:
     """Every problem's item, run side by side in ``workers`` sandboxes."""
     tasks = [task_of(r, seed=seed) for r in records]
-    n = len(tasks)
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    # Each problem's wrong answer is another problem's reference (never its own).
-    others = [tasks[order[i] if order[i] != i else order[(i + 1) % n]] for i in range(n)]
+    others = another_of_each(tasks, seed=seed)  # each wrong answer: another problem's reference
     with ThreadPoolExecutor(workers) as pool:  # only the sandboxed runs go side by side
-        results = list(pool.map(lambda i: build_item(sandbox, tasks[i], others[i]), range(n)))
-    report = BuildReport()
-    for i, result in enumerate(results):
-        if isinstance(result, str):
-            report.dropped[tasks[i].problem.name] = result
-        else:
-            report.items.append(result)
-    return report
+        results = list(pool.map(build_item, [sandbox] * len(tasks), tasks, others))
+    return report_of([t.problem.name for t in tasks], results)
 
 
 class QueryCut:

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from coderank.errors import CoderankError
 from coderank.evalset import Problem
@@ -32,6 +33,7 @@ from coderank.execution.checks import Check, check_answer
 from coderank.execution.sandbox import Sandbox
 
 MAX_MUTANTS_TRIED = 8
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -151,16 +153,9 @@ def build_eval_set(
 ) -> BuildReport:
     """Every problem's item, run side by side in ``workers`` sandboxes, with up to ``subtle``
     subtle bugs each."""
-    rng = random.Random(seed)
-    others = list(problems)
-    rng.shuffle(others)
     # Each problem's wrong answer is another problem's reference (never its own).
-    pairs = [
-        (p, others[i] if others[i] != p else others[(i + 1) % len(others)])
-        for i, p in enumerate(problems)
-    ]
+    pairs = list(zip(problems, another_of_each(problems, seed=seed), strict=True))
     made = [candidates(p, other, seed=seed, subtle=subtle) for p, other in pairs]
-    report = BuildReport()
     with ThreadPoolExecutor(workers) as pool:  # only the sandboxed runs go side by side
         results = list(
             pool.map(
@@ -168,9 +163,25 @@ def build_eval_set(
                 range(len(pairs)),
             )
         )
-    for (problem, _), result in zip(pairs, results, strict=True):
+    return report_of([p.name for p in problems], results)
+
+
+def another_of_each(items: Sequence[T], *, seed: int) -> list[T]:
+    """For each of ``items``, another one of them (a seeded shuffle, never the item itself)."""
+    others = list(items)
+    random.Random(seed).shuffle(others)
+    return [
+        others[i] if others[i] != item else others[(i + 1) % len(others)]
+        for i, item in enumerate(items)
+    ]
+
+
+def report_of(names: Sequence[str], results: Sequence[EvalItem | str]) -> BuildReport:
+    """The kept items and, by problem name, why the others were dropped."""
+    report = BuildReport()
+    for name, result in zip(names, results, strict=True):
         if isinstance(result, str):
-            report.dropped[problem.name] = result
+            report.dropped[name] = result
         else:
             report.items.append(result)
     return report

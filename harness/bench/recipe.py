@@ -28,6 +28,7 @@ def write_pairs_of_the_set(folder: Path) -> str:
     pairs to ``folder``, and say what was built."""
     from coderank.errors import CoderankError
     from coderank.evalset import load_problems
+    from coderank.evalset.broken import SUBTLE as SUBTLE_BUG
     from coderank.evalset.build import build_eval_set, one_of_each_kind, split_items
     from coderank.evalset.score import preference_pairs
     from coderank.execution import Executor
@@ -41,7 +42,7 @@ def write_pairs_of_the_set(folder: Path) -> str:
     train, held = split_items(report.items, seed=0)
     write_pairs(preference_pairs(train)[:TRAIN_PAIRS], folder / "train.jsonl")
     write_pairs(preference_pairs([one_of_each_kind(i) for i in held]), folder / "held-out.jsonl")
-    every_subtle = [p for p in preference_pairs(held) if p.kind == "subtle bug"]
+    every_subtle = [p for p in preference_pairs(held) if p.kind == SUBTLE_BUG]
     write_pairs(every_subtle, folder / "held-out-subtle.jsonl")
     return f"{len(train)} training problems, {len(held)} held out"
 
