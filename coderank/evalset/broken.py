@@ -2,9 +2,14 @@
 really broken is decided by running the tests (:mod:`coderank.evalset.build`).
 
 Kinds: a **subtle bug** (one operator, comparison, boolean or whole-number constant changed), the
-**wrong problem** (another problem's reference), **unfinished** (the signature, a docstring and
-``pass``) and a **crash** (the reference calling a helper that does not exist, as a model that
-invents a function does).
+**wrong problem** (another problem's reference), **unfinished** (the signature and ``pass``) and
+a **crash** (the reference calling a helper that does not exist, as a model that invents a
+function does).
+
+Half the problems (seeded, ``has_docstring``) have every answer open with a docstring, the
+problem's description (the wrong problem's answer: its own problem's), and the other half none.
+So a docstring says nothing of the kind, as when only the unfinished stub had one, and the model
+meets answers with and without them, as agents write them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from coderank.evalset import Problem
 
 SUBTLE, WRONG_PROBLEM, UNFINISHED, CRASH = "subtle bug", "wrong problem", "unfinished", "crash"
 KINDS = (SUBTLE, WRONG_PROBLEM, UNFINISHED, CRASH)
+DOCSTRING_SHARE = 0.5  # of the problems, whose answers all carry a docstring
 
 # One operator for another, each a plausible slip.
 _SWAPS: dict[type, type] = {
@@ -74,13 +80,26 @@ def mutants(code: str, *, seed: int = 0) -> list[str]:
 
 
 def unfinished(problem: Problem) -> str:
-    return f'def {problem.signature}:\n    """{problem.description}"""\n    pass'
+    return f"def {problem.signature}:\n    pass"
 
 
 def crash(problem: Problem) -> str:
     first = problem.params.split(",")[0].strip() or "None"
     helper = f"    _validated = validate_{problem.name}({first})"
     return f"def {problem.signature}:\n{helper}\n" + "\n".join(f"    {b}" for b in problem.body)
+
+
+def has_docstring(problem: Problem, *, seed: int, share: float = DOCSTRING_SHARE) -> bool:
+    """Whether ``problem``'s answers carry a docstring: a seeded coin per problem."""
+    return random.Random(f"docstring:{seed}:{problem.name}").random() < share
+
+
+def with_docstring(code: str, description: str) -> str:
+    """``code`` (normalised) with ``description`` as the docstring of its first function."""
+    tree = ast.parse(code)
+    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
+    func.body.insert(0, ast.Expr(ast.Constant(description)))
+    return ast.unparse(tree)
 
 
 def wrong_problem(other: Problem) -> str:

@@ -20,13 +20,16 @@ from coderank.errors import CoderankError
 from coderank.evalset import Problem
 from coderank.evalset.broken import (
     CRASH,
+    DOCSTRING_SHARE,
     SUBTLE,
     UNFINISHED,
     WRONG_PROBLEM,
     as_answer,
     crash,
+    has_docstring,
     mutants,
     unfinished,
+    with_docstring,
     wrong_problem,
 )
 from coderank.execution.checks import Check, check_answer
@@ -102,16 +105,32 @@ class Candidates:
     others: tuple[tuple[str, str], ...]  # (kind, code) of the other kinds
 
 
-def candidates(problem: Problem, other: Problem, *, seed: int = 0, subtle: int = 1) -> Candidates:
-    """``problem``'s candidates (``other`` gives its wrong-problem answer). Pure."""
-    reference = normalised(problem.reference)
+def candidates(
+    problem: Problem,
+    other: Problem,
+    *,
+    seed: int = 0,
+    subtle: int = 1,
+    docstring_share: float = DOCSTRING_SHARE,
+) -> Candidates:
+    """``problem``'s candidates (``other`` gives its wrong-problem answer), each with its
+    problem's docstring when ``has_docstring`` says so. Pure."""
+    dressed = has_docstring(problem, seed=seed, share=docstring_share)
+
+    def answer(code: str, about: Problem) -> str:
+        code = normalised(code)
+        return with_docstring(code, about.description) if dressed else code
+
+    reference = normalised(problem.reference)  # mutated bare: a docstring is never changed
     return Candidates(
-        reference=reference,
-        mutants=tuple(mutants(reference, seed=seed)[: MAX_MUTANTS_TRIED * subtle]),
+        reference=answer(reference, problem),
+        mutants=tuple(
+            answer(m, problem) for m in mutants(reference, seed=seed)[: MAX_MUTANTS_TRIED * subtle]
+        ),
         others=(
-            (WRONG_PROBLEM, normalised(wrong_problem(other))),
-            (UNFINISHED, normalised(unfinished(problem))),
-            (CRASH, normalised(crash(problem))),
+            (WRONG_PROBLEM, answer(wrong_problem(other), other)),
+            (UNFINISHED, answer(unfinished(problem), problem)),
+            (CRASH, answer(crash(problem), problem)),
         ),
     )
 
@@ -150,12 +169,16 @@ def build_eval_set(
     seed: int = 0,
     workers: int = 4,
     subtle: int = 1,
+    docstring_share: float = DOCSTRING_SHARE,
 ) -> BuildReport:
     """Every problem's item, run side by side in ``workers`` sandboxes, with up to ``subtle``
-    subtle bugs each."""
+    subtle bugs each, and docstrings in ``docstring_share`` of the problems' answers."""
     # Each problem's wrong answer is another problem's reference (never its own).
     pairs = list(zip(problems, another_of_each(problems, seed=seed), strict=True))
-    made = [candidates(p, other, seed=seed, subtle=subtle) for p, other in pairs]
+    made = [
+        candidates(p, other, seed=seed, subtle=subtle, docstring_share=docstring_share)
+        for p, other in pairs
+    ]
     with ThreadPoolExecutor(workers) as pool:  # only the sandboxed runs go side by side
         results = list(
             pool.map(
@@ -206,3 +229,26 @@ def split_items(
         [i for i in items if i.problem.name not in held],
         [i for i in items if i.problem.name in held],
     )
+
+
+def fold_items(
+    items: Sequence[EvalItem], *, folds: int, seed: int = 0
+) -> list[tuple[list[EvalItem], list[EvalItem]]]:
+    """``folds`` splits ``(train, held_out)`` by problem (cross-validation): every problem is held
+    out in exactly one of them and trained on in the others. Seeded, pure.
+
+    Raises:
+        CoderankError: fewer than 2 folds, or more folds than problems.
+    """
+    names = sorted({item.problem.name for item in items})
+    if not 2 <= folds <= len(names):
+        raise CoderankError(f"--folds must be between 2 and {len(names)} problems, not {folds}")
+    random.Random(seed).shuffle(names)
+    fold_of = {name: index % folds for index, name in enumerate(names)}
+    return [
+        (
+            [i for i in items if fold_of[i.problem.name] != fold],
+            [i for i in items if fold_of[i.problem.name] == fold],
+        )
+        for fold in range(folds)
+    ]

@@ -8,6 +8,7 @@ memory are its own."""
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -49,8 +50,8 @@ def write_pairs_of_the_set(folder: Path) -> str:
 
 def child(folder: Path) -> None:
     from coderank.config import from_env
+    from coderank.evalset.score import ALL, clustered_accuracy_by_kind, pair_outcomes
     from coderank.finetune.dataset import read_pairs
-    from coderank.finetune.results import evaluate_held_out
     from coderank.finetune.train import finetune
     from coderank.reranker.cross_encoder import CrossEncoderReranker
     from coderank.reranker.registry import reranker_source
@@ -67,19 +68,32 @@ def child(folder: Path) -> None:
         seconds = time.perf_counter() - began
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # Every subtle bug of the held-out problems (up to SUBTLE each), not one a problem: a
-        # tighter figure for the kind the 36 held-out pairs measure least precisely.
+        # tighter figure for the kind the 36 held-out pairs measure least precisely, its interval
+        # from a bootstrap over the problems (their pairs are not independent).
         subtle = read_pairs(folder / "held-out-subtle.jsonl")
         tuned = CrossEncoderReranker(str(Path(tmp) / "model"), model_id="tuned")
-        every_subtle = {
-            name: evaluate_held_out(model, subtle, seed=0).to_json() | {"n": len(subtle)}
-            for name, model in (("before", base), ("after", tuned))
-        }
+        every_subtle = {}
+        for name, model in (("before", base), ("after", tuned)):
+            e = clustered_accuracy_by_kind(pair_outcomes(model, subtle))[ALL]
+            every_subtle[name] = {"accuracy": e.value, "low": e.low, "high": e.high, "n": e.n}
     print(
         json.dumps(
             {"seconds": seconds, "peak_mb": peak_mb, "every_subtle": every_subtle}
             | result.to_json()
         )
     )
+
+
+def _machine() -> str:
+    """The CPU's model name and its cores: training times are only comparable on the same one."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+        name = next(
+            line.split(":", 1)[1].strip() for line in info.splitlines() if "model name" in line
+        )
+    except (OSError, StopIteration):
+        name = "unknown CPU"
+    return f"{name}, {os.cpu_count()} cores"
 
 
 def _estimate(e: dict[str, float], n: int | None = None) -> str:
@@ -114,6 +128,7 @@ def bench_recipe() -> list[Row]:
             + ("MET" if r["peak_mb"] < TARGET_PEAK_MB else "NOT MET"),
         ),
         Row("recipe: wall time", f"{r['seconds']:.0f}", "s", "score before, train, score after"),
+        Row("recipe: machine", _machine(), "", "training times differ between CPUs"),
         Row(
             "recipe: held-out, all kinds",
             _estimate(r["after"], p["held_out"]),
@@ -134,7 +149,7 @@ def bench_recipe() -> list[Row]:
             _estimate(every["after"]),
             "",
             f"before: {_estimate(every['before'])}; up to {SUBTLE} a held-out problem "
-            f"({p['held_out_problems']} problems, so the pairs are not independent)",
+            f"({p['held_out_problems']} problems; interval: bootstrap over the problems)",
         )
     )
     return rows

@@ -3,8 +3,15 @@ tests (in the real sandbox) shows them broken."""
 
 from __future__ import annotations
 
-from coderank.evalset import Problem
-from coderank.evalset.broken import CRASH, SUBTLE, UNFINISHED, WRONG_PROBLEM, mutants
+from coderank.evalset import Problem, load_problems
+from coderank.evalset.broken import (
+    CRASH,
+    SUBTLE,
+    UNFINISHED,
+    WRONG_PROBLEM,
+    has_docstring,
+    mutants,
+)
 from coderank.evalset.build import build_eval_set, one_of_each_kind, split_items
 from coderank.evalset.score import ALL, kind_accuracy, preference_pairs
 from coderank.execution.sandbox import Sandbox
@@ -109,3 +116,24 @@ def test_a_fine_tunes_figures_come_per_kind_when_the_pairs_carry_one() -> None:
     }
     text = result_text({"metrics": metrics, "by": "U1", "promoted": False, "reason": "no"})
     assert f"• {CRASH}: " in text and "(n=2)" in text
+
+
+def test_a_docstring_comes_with_the_problem_never_with_the_kind_of_answer() -> None:
+    for share in (1.0, 0.0):
+        report = build_eval_set([RUNS, CLAMP], Sandbox(), seed=0, subtle=2, docstring_share=share)
+        for item in report.items:
+            other = CLAMP if item.problem is RUNS else RUNS
+            assert (f'"""{item.problem.description}"""' in item.reference) is (share == 1.0)
+            for broken in item.broken:
+                about = other if broken.kind == WRONG_PROBLEM else item.problem
+                assert (f'"""{about.description}"""' in broken.text) is (share == 1.0)
+                assert '"""' in broken.text or share == 0.0
+            kinds = {b.kind for b in item.broken}  # still all broken; clamp_all has no mutant
+            assert kinds == ({SUBTLE} if item.problem is RUNS else set()) | {
+                WRONG_PROBLEM,
+                UNFINISHED,
+                CRASH,
+            }
+    # The shipped set: about half its problems, each with all its answers or none.
+    dressed = [has_docstring(p, seed=0) for p in load_problems()]
+    assert 0.35 < sum(dressed) / len(dressed) < 0.65
