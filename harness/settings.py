@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from coderank.config import Settings, from_env
@@ -24,3 +26,15 @@ def make_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 def make_settings(tmp: Path, **extra: str) -> Settings:
     return from_env(make_env(tmp, **extra), env_file=None)
+
+
+def run_script(name: str, *args: str, tmp: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``scripts/<name>`` run from ``tmp`` with ``make_env(tmp, **extra)``, its output captured."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / name), *args],
+        cwd=tmp,
+        env={**os.environ, **make_env(tmp, **extra)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -34,7 +34,12 @@ from coderank.errors import CoderankError
 from coderank.evalset import load_problems
 from coderank.evalset.build import EvalItem, build_eval_set, one_of_each_kind, split_items
 from coderank.evalset.crossval import cross_validate, cross_validation_table
-from coderank.evalset.score import kind_accuracy, kind_table, preference_pairs
+from coderank.evalset.score import (
+    kind_accuracy,
+    kind_table,
+    preference_pairs,
+    training_pairs,
+)
 from coderank.execution import Executor
 from coderank.finetune.dataset import write_pairs
 from coderank.finetune.train import (
@@ -156,8 +161,7 @@ def _one_split(
 ) -> str:
     train, held = split_items(items, seed=args.seed)
     held = [one_of_each_kind(item) for item in held]
-    pairs = preference_pairs(train)
-    pairs = pairs[: args.train_pairs] if args.train_pairs > 0 else pairs
+    pairs = training_pairs(train, limit=args.train_pairs)
     print(
         f"{len(train)} training problems ({len(preference_pairs(train))} pairs), "
         f"{len(held)} held out ({len(preference_pairs(held))} pairs)",

@@ -20,6 +20,7 @@ from coderank.evalset.score import (
     kind_table,
     outcomes,
     preference_pairs,
+    training_pairs,
 )
 from coderank.finetune.results import FineTuneResult
 from coderank.finetune.train import finetune
@@ -61,8 +62,7 @@ def cross_validate(
     after: list[Outcome] = []
     results = []
     for number, (train, held) in enumerate(fold_items(items, folds=folds, seed=seed), start=1):
-        pairs = preference_pairs(train)
-        pairs = pairs[:train_pairs] if train_pairs > 0 else pairs
+        pairs = training_pairs(train, limit=train_pairs)
         say(
             f"fold {number} of {folds}: {len(train)} training problems ({len(pairs)} pairs), "
             f"{len(held)} held out"

@@ -41,6 +41,12 @@ def preference_pairs(items: Sequence[EvalItem]) -> list[PreferencePair]:
     ]
 
 
+def training_pairs(items: Sequence[EvalItem], *, limit: int = 0) -> list[PreferencePair]:
+    """``items``' pairs to train on: the first ``limit`` of them (a team's first votes); 0: all."""
+    pairs = preference_pairs(items)
+    return pairs[:limit] if limit > 0 else pairs
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One held-out pair scored: was the reference above the broken answer?"""

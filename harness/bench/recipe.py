@@ -31,7 +31,7 @@ def write_pairs_of_the_set(folder: Path) -> str:
     from coderank.evalset import load_problems
     from coderank.evalset.broken import SUBTLE as SUBTLE_BUG
     from coderank.evalset.build import build_eval_set, one_of_each_kind, split_items
-    from coderank.evalset.score import preference_pairs
+    from coderank.evalset.score import preference_pairs, training_pairs
     from coderank.execution import Executor
     from coderank.finetune.dataset import write_pairs
 
@@ -41,7 +41,7 @@ def write_pairs_of_the_set(folder: Path) -> str:
         raise CoderankError(f"the evaluation set is built in the sandbox: {why}")
     report = build_eval_set(load_problems(), executor.sandbox, seed=0, subtle=SUBTLE)
     train, held = split_items(report.items, seed=0)
-    write_pairs(preference_pairs(train)[:TRAIN_PAIRS], folder / "train.jsonl")
+    write_pairs(training_pairs(train, limit=TRAIN_PAIRS), folder / "train.jsonl")
     write_pairs(preference_pairs([one_of_each_kind(i) for i in held]), folder / "held-out.jsonl")
     every_subtle = [p for p in preference_pairs(held) if p.kind == SUBTLE_BUG]
     write_pairs(every_subtle, folder / "held-out-subtle.jsonl")

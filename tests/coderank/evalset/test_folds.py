@@ -3,9 +3,6 @@ problem with intervals that count a problem's several pairs as one cluster."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ from coderank.evalset.score import (
     preference_pairs,
 )
 from harness.fakes import LengthReranker
-from harness.settings import ROOT, make_env
+from harness.settings import run_script
 
 
 def _item(name: str, *broken: str) -> EvalItem:
@@ -95,14 +92,7 @@ def test_outcomes_score_every_broken_answer_and_the_first_of_each_kind_is_one_sp
 
 
 def test_the_script_asks_for_an_output_folder_before_cross_validating(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "evaluate_evalset.py"), "--folds", "3"],
-        cwd=tmp_path,
-        env={**os.environ, **make_env(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_script("evaluate_evalset.py", "--folds", "3", tmp=tmp_path)
     assert out.returncode == 2
     assert "--folds fine-tunes once a fold: give --finetune OUT_DIR" in out.stderr
     assert out.stdout == ""

@@ -4,9 +4,6 @@ problem's own tests in the real sandbox, and kept apart from the project's own s
 from __future__ import annotations
 
 import difflib
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +14,7 @@ from coderank.execution.checks import check_answer
 from coderank.execution.sandbox import Sandbox
 from harness.fakes import LengthReranker
 from harness.independent import build_independent_set, load_human_eval, task_of
-from harness.settings import ROOT, make_env
+from harness.settings import run_script
 
 
 def test_none_of_the_projects_problems_is_a_human_eval_problem() -> None:
@@ -55,13 +52,6 @@ def test_each_broken_answer_is_kept_only_when_the_problems_own_test_fails_it() -
 
 
 def test_the_script_refuses_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "evaluate_independent.py"), "--model", "nowhere"],
-        cwd=tmp_path,
-        env={**os.environ, **make_env(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_script("evaluate_independent.py", "--model", "nowhere", tmp=tmp_path)
     assert (out.returncode, out.stdout) == (2, "")
     assert out.stderr == "error: not a saved reranker folder: nowhere\n"

@@ -3,9 +3,6 @@ running it in the real sandbox, with broken answers of every kind."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +11,7 @@ from coderank.evalset.broken import KINDS
 from coderank.evalset.build import build_eval_set
 from coderank.execution.sandbox import Sandbox
 from harness.finetune_data import SPECS
-from harness.settings import ROOT, make_env
+from harness.settings import run_script
 
 
 def test_the_problems_are_new_and_distinct() -> None:
@@ -35,14 +32,7 @@ def test_every_problem_is_kept_by_running_it_with_every_kind_of_broken_answer() 
 
 
 def test_the_script_refuses_to_build_the_set_without_the_sandbox(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "evaluate_evalset.py")],
-        cwd=tmp_path,
-        env={**os.environ, **make_env(tmp_path), "EXECUTION": "off"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_script("evaluate_evalset.py", tmp=tmp_path, EXECUTION="off")
     assert out.returncode == 2
     why = "error: the evaluation set is built by running code in the sandbox: EXECUTION=off\n"
     assert out.stderr == why
