@@ -24,6 +24,9 @@ class SlackSettings:
     digest_channel: str | None = None
     # Stream each generation's progress into the thread of its message (SLACK_STREAM_PROGRESS).
     stream_progress: bool = True
+    # At most one chat.update of a message per this many seconds (SLACK_UPDATE_INTERVAL_S): the
+    # progress of a comparison is coalesced into one update a second, within Slack's rate limits.
+    update_interval_s: float = 1.0
 
     def secrets(self) -> tuple[str, ...]:
         """The tokens and the signing secret, for the log filter to scrub."""
@@ -73,6 +76,15 @@ def from_env(
     stream = (get("SLACK_STREAM_PROGRESS") or "on").lower()
     if stream not in ("on", "off"):
         raise ConfigError(f"SLACK_STREAM_PROGRESS={stream!r} is not valid: expected on or off")
+    interval = get("SLACK_UPDATE_INTERVAL_S") or "1"
+    try:
+        update_interval_s = float(interval)
+    except ValueError:
+        update_interval_s = -1.0
+    if not 0.05 <= update_interval_s <= 60:
+        raise ConfigError(
+            f"SLACK_UPDATE_INTERVAL_S={interval!r} is not valid: expected seconds from 0.05 to 60"
+        )
     return SlackSettings(
         bot_token=bot_token,
         signing_secret=secret,
@@ -83,4 +95,5 @@ def from_env(
         admins=admins,
         digest_channel=get("DIGEST_CHANNEL"),
         stream_progress=stream == "on",
+        update_interval_s=update_interval_s,
     )

@@ -66,7 +66,7 @@ class BotServices:
 def build_bot_services(
     slack: SlackSettings, settings: Settings, core: Services, *, client: WebClient
 ) -> BotServices:
-    updater = MessageUpdater(client)
+    updater = MessageUpdater(client, interval_s=slack.update_interval_s)
     streams = ProgressStreams(client) if slack.stream_progress else None
     surface = SlackSurface(
         updater, core.comparisons, streams, checks_while_voting=settings.checks_while_voting

@@ -144,6 +144,7 @@ def start_cluster(
             "SLACK_API_URL": slack.api_url,
             "CODERANK_ADMINS": ADMIN,
             "GEN_WORKERS": "2",
+            "SLACK_UPDATE_INTERVAL_S": "0.1",  # as in harness.running_bot
             **(extra or {}),
         }
         replicas.append(Replica(f"replica{i}", env, tmp / f"replica{i}.log"))

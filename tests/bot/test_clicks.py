@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from bot import ids
 from coderank.store import FEEDBACK
@@ -23,7 +26,16 @@ def started(bot: RunningBot) -> tuple[str, str]:
     return cid, ts
 
 
-def test_fifty_concurrent_clicks_are_all_acked_and_stored(bot: RunningBot) -> None:
+@pytest.fixture
+def paced(tmp_path: Path, slack: SlackApiServer, store_env: dict[str, str]) -> Iterator[RunningBot]:
+    """The bot at the default pace of one update of a message a second."""
+    running = start_bot(tmp_path, slack, env={**store_env, "SLACK_UPDATE_INTERVAL_S": "1"})
+    yield running
+    running.stop()
+
+
+def test_fifty_concurrent_clicks_are_all_acked_and_stored(paced: RunningBot) -> None:
+    bot = paced
     cid, ts = started(bot)
     choices = [ids.VOTE_A, ids.VOTE_B, ids.VOTE_TIE, ids.VOTE_BOTH_BAD]
     began = time.monotonic()

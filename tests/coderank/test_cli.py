@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.chat_server import ChatServer
 from harness.settings import ROOT, make_env
 
 
@@ -113,8 +114,21 @@ def test_ask_with_a_vote_end_to_end(tmp_path: Path, store_env: dict[str, str]) -
 
 @pytest.mark.slow
 def test_ask_without_a_terminal_leaves_the_vote_open_for_another_process(tmp_path: Path) -> None:
-    asked = run(tmp_path, "ask", "Write a function square(x)", LLM_MAX_NEW_TOKENS="48")
+    # The agents ask a hosted model (the chat server on 127.0.0.1): the embedded one runs above.
+    chat = ChatServer().start()
+    try:
+        asked = run(
+            tmp_path,
+            "ask",
+            "Write a function square(x)",
+            LLM_BACKEND="hf",
+            HF_ENDPOINT_URL=chat.url,
+            HF_HUB_OFFLINE="0",
+        )
+    finally:
+        chat.stop()
     assert asked.returncode == 0, asked.stderr
+    assert "def fib(n):" in asked.stdout  # the hosted model's answer is shown
     match = re.search(r"python -m coderank vote (c[0-9a-f]+) A\|B", asked.stdout)
     assert match, asked.stdout
     cid = match.group(1)
