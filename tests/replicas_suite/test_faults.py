@@ -114,7 +114,7 @@ def seed_decided_comparisons(cluster: Cluster, count: int) -> None:
 def test_a_fine_tune_asked_of_both_replicas_runs_once_and_both_use_its_model(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    seed_decided_comparisons(cluster, 60)
+    seed_decided_comparisons(cluster, 30)
     asked = [s.command("finetune", command="/coderank-admin", user=ADMIN) for s in cluster.senders]
     started = [a for a in asked if "Fine-tuning started" in a.body]
     busy = [a for a in asked if "is still running" in a.body]

@@ -32,7 +32,7 @@ def _items(n_problems: int) -> list[EvalItem]:
 
 @pytest.mark.slow
 def test_each_problem_is_scored_once_by_the_fold_that_never_trained_on_it(tmp_path: Path) -> None:
-    items = _items(24)
+    items = _items(16)
     lines: list[str] = []
     cv = cross_validate(
         items,
@@ -42,18 +42,18 @@ def test_each_problem_is_scored_once_by_the_fold_that_never_trained_on_it(tmp_pa
         options={"epochs": 1, "progress_bar": False},
         say=lines.append,
     )
-    assert len(cv.before) == len(cv.after) == 48
+    assert len(cv.before) == len(cv.after) == 32
     assert sorted({o.problem for o in cv.after}) == sorted(i.problem.name for i in items)
     held = []
     for fold in (1, 2):
         metrics = json.loads((tmp_path / "cv" / f"fold-{fold}" / METRICS_FILE).read_text())
-        assert metrics["pairs"]["held_out_problems"] == 12
+        assert metrics["pairs"]["held_out_problems"] == 8
         held.append(metrics["pairs"]["held_out"])
-    assert held == [12, 12]  # the fine-tune's own figures: one broken answer of each kind
-    assert lines[0] == "fold 1 of 2: 12 training problems (24 pairs), 12 held out"
+    assert held == [8, 8]  # the fine-tune's own figures: one broken answer of each kind
+    assert lines[0] == "fold 1 of 2: 8 training problems (16 pairs), 8 held out"
     steps = [line.split(":")[0] for line in lines]
     assert steps == ["fold 1 of 2", "fold 1 epochs", "fold 2 of 2", "fold 2 epochs"]
     table = cross_validation_table(cv, model_id="base")
-    assert "all 24 problems held out once" in table
-    assert "bootstrap over the 24 problems" in table
-    assert "(n=24)" in table and "(n=48)" in table  # one a problem; every broken answer
+    assert "all 16 problems held out once" in table
+    assert "bootstrap over the 16 problems" in table
+    assert "(n=16)" in table and "(n=32)" in table  # one a problem; every broken answer
