@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         help="extra training pairs per problem: its reference against another problem's",
     )
     parser.add_argument(
+        "--random-batches",
+        action="store_true",
+        help="draw micro-batches at random, not of pairs of about the same length",
+    )
+    parser.add_argument(
         "--write-pairs", type=Path, help="write train.jsonl and held-out.jsonl to this folder"
     )
     parser.add_argument(
@@ -150,6 +155,7 @@ def _finetune_options(args: argparse.Namespace) -> dict[str, Any]:
         "learning_rate": args.learning_rate,
         "early_stopping": not args.no_early_stopping,
         "other_problem_negatives": args.other_problem,
+        "length_grouped": not args.random_batches,
     }
 
 

@@ -106,9 +106,15 @@ class FineTuneResult:
     examples_per_second: float  # training pairs (each two (problem, answer) inputs) per second
     created_at: str
     epochs_chosen: EpochChoice | None = None  # None: a record from before early stopping
+    # How micro-batches were drawn: "length-grouped" or "random"; "" for a record from before.
+    batches: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        choice = {"early_stopping": self.epochs_chosen.to_json()} if self.epochs_chosen else {}
+        choice: dict[str, Any] = (
+            {"early_stopping": self.epochs_chosen.to_json()} if self.epochs_chosen else {}
+        )
+        if self.batches:
+            choice["batches"] = self.batches
         return {
             "base_model": self.base_model,
             "model": self.model,

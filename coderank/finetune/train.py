@@ -75,6 +75,7 @@ def finetune(
     early_stopping: bool = True,
     patience: int = PATIENCE,
     other_problem_negatives: int = OTHER_PROBLEM_NEGATIVES,
+    length_grouped: bool = True,
     on_progress: ProgressFn | None = None,
     progress_bar: bool = True,
 ) -> FineTuneResult:
@@ -94,6 +95,8 @@ def finetune(
             off by itself when that is fewer than ``MIN_VALIDATION_PROBLEMS`` problems.
         other_problem_negatives: extra training pairs per training problem, its chosen answer
             against another training problem's (``dataset.other_problem_pairs``).
+        length_grouped: draw micro-batches of pairs of about the same length (``batches``),
+            else at random.
         on_progress: called with ``("evaluating" | "training", fraction done)``, possibly many
             times a second; throttle on your side.
         progress_bar: show the trainer's tqdm bar on stderr.
@@ -139,6 +142,7 @@ def finetune(
             patience=patience,
             max_length=TRAIN_MAX_LENGTH,
             warmup=WARMUP,
+            length_grouped=length_grouped,
             report=report,
             progress_bar=progress_bar,
         )
@@ -179,6 +183,7 @@ def finetune(
             ),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             epochs_chosen=choice,
+            batches="length-grouped" if length_grouped else "random",
         )
         (staging / METRICS_FILE).write_text(json.dumps(result.to_json(), indent=2) + "\n")
     return result

@@ -10,18 +10,21 @@ imported inside the functions, so importing this module loads none of them.
 from __future__ import annotations
 
 import copy
+import functools
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coderank.errors import FineTuneError
+from coderank.finetune.batches import GROUP, grouped_batches, pair_length
 from coderank.finetune.dataset import PreferencePair
 from coderank.finetune.results import EpochChoice
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
+    from sentence_transformers.base.sampler import DefaultBatchSampler
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
     from transformers import TrainerControl, TrainerState, TrainingArguments
 
@@ -65,6 +68,39 @@ def micro_batches(batch_size: int) -> tuple[int, int]:
     if batch_size > MICRO_BATCH and batch_size % MICRO_BATCH == 0:
         return MICRO_BATCH, batch_size // MICRO_BATCH
     return batch_size, 1
+
+
+def length_grouped_sampler(
+    lengths: Sequence[int], *, group: int = GROUP
+) -> Callable[..., DefaultBatchSampler]:
+    """The ``batch_sampler`` argument of ``CrossEncoderTrainingArguments`` that draws
+    ``batches.grouped_batches``: the trainer calls it with its dataset (in the order of
+    ``lengths``), batch size and seed, and sets the epoch. It pickles, as the trainer's arguments
+    must: they are saved with each checkpoint."""
+    return functools.partial(_length_grouped, lengths=tuple(lengths), group=group)
+
+
+def _length_grouped(
+    dataset: Any, *, lengths: tuple[int, ...], group: int, **kwargs: Any
+) -> DefaultBatchSampler:
+    from sentence_transformers.base.sampler import DefaultBatchSampler
+
+    class LengthGrouped(DefaultBatchSampler):
+        def __len__(self) -> int:
+            whole, rest = divmod(len(lengths), self.batch_size)
+            return whole + (1 if rest and not self.drop_last else 0)
+
+        def __iter__(self) -> Iterator[list[int]]:
+            seed = self.seed * 1000 + self.epoch  # another arrangement each epoch
+            for batch in grouped_batches(
+                lengths, batch_size=self.batch_size, seed=seed, group=group
+            ):
+                if len(batch) == self.batch_size or not self.drop_last:
+                    yield batch
+
+    if len(dataset) != len(lengths):
+        raise ValueError(f"{len(lengths)} lengths for a dataset of {len(dataset)} pairs")
+    return LengthGrouped(dataset, **kwargs)
 
 
 def _early_stopping_arguments() -> dict[str, Any]:
@@ -152,6 +188,7 @@ def train_model(
     patience: int,
     max_length: int,
     warmup: float,
+    length_grouped: bool,
     report: ProgressFn,
     progress_bar: bool,
 ) -> tuple[float, list[float]]:
@@ -227,6 +264,12 @@ def train_model(
         stopping = _early_stopping_arguments()
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=patience))
     per_pass, passes = micro_batches(batch_size)
+    # Micro-batches of pairs of about the same length pad less.
+    sampling: dict[str, Any] = (
+        {"batch_sampler": length_grouped_sampler([pair_length(p) for p in train])}
+        if length_grouped
+        else {}
+    )
     with tempfile.TemporaryDirectory(prefix="coderank-finetune-") as scratch:
         args = CrossEncoderTrainingArguments(
             output_dir=scratch,
@@ -244,6 +287,7 @@ def train_model(
             dataloader_num_workers=0,
             disable_tqdm=False,
             **stopping,
+            **sampling,
         )
         trainer = CrossEncoderTrainer(
             model=tuned,

