@@ -4,7 +4,8 @@ The trainer pads every (problem, answer) input of a micro-batch to its longest o
 about 29% of the tokens the model read on the evaluation set's 600 training pairs were padding
 (docs/benchmarks.md). ``grouped_batches`` draws a random order as before, cuts it into groups of
 ``GROUP`` micro-batches, sorts each group by length, cuts it into micro-batches and shuffles their
-order: each micro-batch still comes from a random eighth of the epoch's pairs, only arranged.
+order: each micro-batch is still drawn from a random group of ``GROUP`` x its size of the epoch's
+pairs, and every pair comes once an epoch.
 
 Pure: ``coderank.finetune.trainer.length_grouped_sampler`` hands these batches to the trainer.
 """
