@@ -27,6 +27,10 @@ class DashboardSettings:
     # typed, not proven (None: the Voters page is not on the dashboard; Slack has it).
     admin_password: str | None = field(default=None, repr=False)
 
+    def secrets(self) -> tuple[str, ...]:
+        """The passwords set here, for the log filter to scrub."""
+        return tuple(p for p in (self.password, self.admin_password) if p)
+
 
 def check_exposure(host: str, password: str | None, *, setting: str = "DASHBOARD_HOST") -> None:
     """Refuse to serve beyond this machine without a password (``setting``: what set ``host``).

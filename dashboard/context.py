@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import TextIO
 
 from coderank.config import Settings
+from coderank.logs import setup_logging
 from coderank.services import Services, build_services
 from dashboard.asking import Asks
 from dashboard.config import DashboardSettings
@@ -32,3 +35,16 @@ def build_context(settings: Settings, dashboard: DashboardSettings) -> Context:
     """
     services = build_services(settings)
     return Context(settings, dashboard, services, Asks(services))
+
+
+def start_logging(
+    settings: Settings, dashboard: DashboardSettings, *, stream: TextIO | None = None
+) -> logging.Handler:
+    """The page's own log lines (a failed generation's traceback, say) in LOG_FORMAT on stderr,
+    with every secret of either kind of settings scrubbed, as the bot and the command line log.
+    Once per process, before anything is served."""
+    return setup_logging(
+        log_format=settings.log_format,
+        secrets=(*settings.secrets(), *dashboard.secrets()),
+        stream=stream,
+    )

@@ -13,7 +13,7 @@ from coderank.errors import CoderankError
 from dashboard import voter
 from dashboard.access import password_ok
 from dashboard.config import DashboardSettings, check_exposure, read_settings
-from dashboard.context import Context, build_context
+from dashboard.context import Context, build_context, start_logging
 from dashboard.views import ask, comparisons, evaluation, finetunes, voters
 
 SIGNED_IN = "signed-in"
@@ -23,7 +23,9 @@ EVERYWHERE = "0.0.0.0"
 
 @st.cache_resource(show_spinner=False)
 def _settings() -> tuple[Settings, DashboardSettings]:
-    return read_settings()
+    settings, dashboard = read_settings()
+    start_logging(settings, dashboard)
+    return settings, dashboard
 
 
 @st.cache_resource(show_spinner="Opening the store…")

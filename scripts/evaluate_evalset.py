@@ -46,6 +46,7 @@ from coderank.finetune.train import (
     DEFAULT_EPOCHS,
     LEARNING_RATE,
     OTHER_PROBLEM_NEGATIVES,
+    PATIENCE,
     finetune,
 )
 from coderank.reranker.cross_encoder import CrossEncoderReranker
@@ -63,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the most epochs with early stopping, the number without",
     )
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=PATIENCE,
+        help="early stopping: stop after N epochs without a better validation accuracy",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--subtle",
@@ -102,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         help="cross-validate over K folds of the problems (needs --finetune); 0: one split",
     )
     args = parser.parse_args(argv)
+    if args.patience < 1:
+        parser.error("--patience counts epochs without a gain: give 1 or more")
     if args.folds and not args.finetune:
         parser.error("--folds fine-tunes once a fold: give --finetune OUT_DIR")
     if args.folds and args.write_pairs:
@@ -153,6 +162,7 @@ def _finetune_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "epochs": args.epochs,
         "learning_rate": args.learning_rate,
+        "patience": args.patience,
         "early_stopping": not args.no_early_stopping,
         "other_problem_negatives": args.other_problem,
         "length_grouped": not args.random_batches,

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import io
+import logging
+from pathlib import Path
+
 import pytest
 
 from coderank.errors import ConfigError, InvalidVoteError
 from dashboard.access import may_close, password_ok, voter_id
 from dashboard.config import check_exposure, from_env
+from dashboard.context import start_logging
+from harness.settings import make_settings
 
 
 def test_defaults_serve_this_machine_only() -> None:
@@ -64,3 +70,26 @@ def test_passwords_and_voter_ids() -> None:
     assert may_close("bob", requester="bob", admins=frozenset())
     assert may_close("root", requester="bob", admins=frozenset({"root"}))
     assert not may_close("eve", requester="bob", admins=frozenset({"root"}))
+
+
+def test_the_pages_log_lines_scrub_the_passwords_and_the_tokens(tmp_path: Path) -> None:
+    hf_token, password, admin = "hf_" + "a1B2" * 8, "page-pass-9", "admin-pass-7"
+    settings = make_settings(tmp_path, HUGGINGFACEHUB_API_TOKEN=hf_token)
+    dashboard = from_env(
+        {"DASHBOARD_PASSWORD": password, "DASHBOARD_ADMIN_PASSWORD": admin}, env_file=None
+    )
+    stream = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = start_logging(settings, dashboard, stream=stream)
+    try:
+        try:
+            raise RuntimeError(f"endpoint said {hf_token}; typed {password} then {admin}")
+        except RuntimeError:
+            logging.getLogger("dashboard.asking").exception("comparison c-1 failed")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    assert "comparison c-1 failed" in text and "RuntimeError: endpoint said ***" in text
+    assert hf_token not in text and password not in text and admin not in text

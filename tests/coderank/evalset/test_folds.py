@@ -96,3 +96,10 @@ def test_the_script_asks_for_an_output_folder_before_cross_validating(tmp_path: 
     assert out.returncode == 2
     assert "--folds fine-tunes once a fold: give --finetune OUT_DIR" in out.stderr
     assert out.stdout == ""
+
+
+def test_the_script_refuses_a_patience_of_no_epochs(tmp_path: Path) -> None:
+    out = run_script("evaluate_evalset.py", "--patience", "0", tmp=tmp_path)
+    assert out.returncode == 2
+    assert "--patience counts epochs without a gain: give 1 or more" in out.stderr
+    assert out.stdout == ""
