@@ -32,7 +32,7 @@ class Run:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """One fine-tune of the packaged model on 80 pairs over 40 problems (1 epoch, validated on 5
-    of the 32 training problems, 2 other-problem pairs added for each of the other 27)."""
+    of the 32 training problems, 1 other-problem pair added for each of the other 27)."""
     tmp = tmp_path_factory.mktemp("finetune")
     base = load_reranker(make_settings(tmp))
     pairs = synthetic_pairs(40, seed=0, per_problem=2)
@@ -91,7 +91,7 @@ def test_metrics_json_records_the_run(run: Run) -> None:
         "held_out_problems": 8,
         "validation": 10,
         "validation_problems": 5,
-        "other_problem": 54,  # 2 for each training problem
+        "other_problem": 27,  # 1 for each training problem
     }
     stopping = metrics["early_stopping"]
     assert stopping["early_stopping"] and stopping["epochs_run"] == stopping["best_epoch"] == 1
