@@ -76,6 +76,6 @@ def test_a_cold_start_trains_on_execution_and_is_measured_on_voted_pairs(tmp_pat
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "execution-decided pairs: 24 pairs exported" in out.stderr
-    assert "+24 against another problem's answer, 12 held out" in out.stdout
+    assert "+12 against another problem's answer, 12 held out" in out.stdout
     assert "24 train on 12 problems" in out.stdout
     assert "held-out accuracy after" in out.stdout

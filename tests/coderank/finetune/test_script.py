@@ -117,7 +117,7 @@ def test_a_file_of_minimal_pairs_fine_tunes_split_by_its_problem_ids(tmp_path: P
     out = run(tmp_path, "--data", str(data), "--out", str(target), "--epochs", "1")
     assert out.returncode == 0, out.stderr
     assert (
-        "20 (16 train on 4 problems, +8 against another problem's answer, 4 held out on 1)"
+        "20 (16 train on 4 problems, +4 against another problem's answer, 4 held out on 1)"
         in out.stdout
     )
     assert "held-out accuracy after" in out.stdout
