@@ -204,6 +204,7 @@ def build_services(
         store=store,
         pair_policy=settings.pair_policy,
         pair_explore=settings.pair_explore,
+        flagged_voters=settings.flagged_voters,
         vote_quorum=settings.vote_quorum,
         vote_window_hours=settings.vote_window_hours,
         model_name=model_name or "",

@@ -3,6 +3,7 @@ exactly the stored shape."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -75,3 +76,21 @@ def from_votes(
             )
         )
     return docs
+
+
+def team_votes(comparisons: int = 60, honest: int = 20, seed: int = 3) -> list[dict[str, str]]:
+    """Each comparison's votes: honest voters pick the better answer 80% of the time,
+    ``always_a`` always votes A and ``random`` votes uniformly (the two the voter tests flag)."""
+    rng = random.Random(seed)
+    team = []
+    for _ in range(comparisons):
+        better = rng.choice("AB")
+        worse = "B" if better == "A" else "A"
+        votes = {
+            f"honest{v}": rng.choices([better, worse, "tie", "both_bad"], [80, 14, 4, 2])[0]
+            for v in range(honest)
+        }
+        votes["always_a"] = "A"
+        votes["random"] = rng.choice(["A", "B", "tie", "both_bad"])
+        team.append(votes)
+    return team

@@ -84,7 +84,12 @@ def excluded_voters(store: Store, policy: str) -> frozenset[str]:
     under ``FLAGGED_VOTERS=exclude``, none under ``keep``."""
     if policy != "exclude":
         return frozenset()
-    pairs = judged_pairs(closed_between(store, Window()))
+    return flagged_voters(closed_between(store, Window()))
+
+
+def flagged_voters(comparisons: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """The voters the anomalous-voter tests flag on the ``comparisons`` documents."""
+    pairs = judged_pairs(comparisons)
     return frozenset(voter for voter, a in anomalies(pairs).items() if a.flagged)
 
 

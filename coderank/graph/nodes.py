@@ -73,6 +73,8 @@ class GraphServices:
     store: Store
     pair_policy: str = "top2"
     pair_explore: float = 0.2
+    # FLAGGED_VOTERS: "exclude" leaves flagged voters out of what the active policy reads.
+    flagged_voters: str = "keep"
     vote_quorum: int = 5
     # Voting closes by itself this long after it opens (0: only by hand or by quorum).
     vote_window_hours: float = 0.0
@@ -87,7 +89,7 @@ class GraphServices:
     known_pairs: KnownPairs = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.known_pairs = KnownPairs(self.store)
+        self.known_pairs = KnownPairs(self.store, flagged_voters=self.flagged_voters)
 
     def now(self) -> str:
         return iso(self.clock())

@@ -13,7 +13,7 @@ from coderank.evaluation.formatting import voters_text
 from coderank.evaluation.pairs import JudgedPair, judged_pairs
 from coderank.evaluation.voters import anomalies, check_voters, vote_p_value, voter_records
 from coderank.models import gold_pick
-from harness.comparison_docs import comparison_doc
+from harness.comparison_docs import comparison_doc, team_votes
 
 A, B = "explainer", "optimizer"
 
@@ -49,22 +49,9 @@ def test_each_voter_is_counted_against_the_gold_answer() -> None:
     assert voters_text([]) == "No votes on closed comparisons yet."
 
 
-def simulated_votes(comparisons: int = 60, honest: int = 20, seed: int = 3) -> list[JudgedPair]:
-    """Honest voters pick the better answer 80% of the time; ``always_a`` always votes A and
-    ``random`` votes uniformly."""
-    rng = random.Random(seed)
-    pairs = []
-    for i in range(comparisons):
-        better = rng.choice("AB")
-        worse = "B" if better == "A" else "A"
-        votes = {
-            f"honest{v}": rng.choices([better, worse, "tie", "both_bad"], [80, 14, 4, 2])[0]
-            for v in range(honest)
-        }
-        votes["always_a"] = "A"
-        votes["random"] = rng.choice(["A", "B", "tie", "both_bad"])
-        pairs.append(judged_pairs([comparison_doc(f"c{i}", votes=votes)])[0])
-    return pairs
+def simulated_votes() -> list[JudgedPair]:
+    """The pairs of :func:`team_votes`' comparisons."""
+    return judged_pairs(comparison_doc(f"c{i}", votes=v) for i, v in enumerate(team_votes()))
 
 
 def test_the_anomalous_voter_test_flags_an_always_a_and_a_random_voter() -> None:

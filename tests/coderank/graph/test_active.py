@@ -12,10 +12,13 @@ import pytest
 from coderank.config import from_env
 from coderank.errors import ConfigError
 from coderank.evaluation.metrics import wilson
+from coderank.evaluation.report import excluded_voters
 from coderank.graph.active import PairRecord, agent_pair, outcome_of, pair_records, wilson_width
 from coderank.graph.votes import choose_pair
 from coderank.models import CLOSED
 from coderank.services import build_services
+from coderank.store import COMPARISONS
+from harness.comparison_docs import comparison_doc, team_votes
 from harness.fakes import LengthReranker, fake_agents
 from harness.settings import make_settings
 
@@ -142,5 +145,33 @@ def test_the_graph_shows_next_the_agent_pair_the_team_has_judged_least(tmp_path:
         second = services.comparisons.start("Write h", requester="al", source="test").pair
         assert first is not None and second is not None
         assert agent_pair(first.a, first.b) == agent_pair(second.a, second.b) == seen[0]
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("policy", ["keep", "exclude"])
+def test_under_exclude_a_pair_judged_only_by_flagged_voters_is_the_least_known(
+    tmp_path: Path, policy: str
+) -> None:
+    """20 comparisons of explainer/optimizer had only the two voters the voter tests flag: under
+    ``keep`` that pair is the best known and is not shown next; under ``exclude`` nothing is
+    known of it, so it is."""
+    settings = make_settings(
+        tmp_path, PAIR_POLICY="active", PAIR_EXPLORE="0", VOTE_QUORUM="0", EXECUTION="off",
+        FLAGGED_VOTERS=policy,
+    )  # fmt: skip
+    flagged_only = {"always_a": "A", "random": "A"}
+    docs = [comparison_doc(f"x{i}", votes=flagged_only) for i in range(20)]
+    for a, b, seed in (("concise_fixer", "explainer", 3), ("concise_fixer", "optimizer", 4)):
+        team = enumerate(team_votes(seed=seed))
+        docs += [comparison_doc(f"{a}-{b}{i}", votes=v, agent_a=a, agent_b=b) for i, v in team]
+    services = build_services(settings, agents=fake_agents(), reranker=LengthReranker())
+    try:
+        services.store.upsert_many(COMPARISONS, docs)
+        assert excluded_voters(services.store, "exclude") == {"always_a", "random"}
+        pair = services.comparisons.start("Write f", requester="al", source="test").pair
+        assert pair is not None
+        shown = agent_pair(pair.a, pair.b)
+        assert (shown == agent_pair("explainer", "optimizer")) == (policy == "exclude")
     finally:
         services.close()

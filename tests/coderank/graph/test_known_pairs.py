@@ -6,11 +6,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from coderank.evaluation.report import excluded_voters
 from coderank.graph.active import PairRecord, agent_pair
 from coderank.graph.known_pairs import KnownPairs
 from coderank.models import CLOSED, VOTING
 from coderank.store import COMPARISONS, Document
 from coderank.store.sqlite import SQLiteStore
+from harness.comparison_docs import comparison_doc, team_votes
 
 
 class CountingStore(SQLiteStore):
@@ -54,4 +56,30 @@ def test_later_reads_count_new_closed_comparisons_once_and_read_only_recent_ones
     store.read = 0
     store.upsert(COMPARISONS, comparison("skewed", "2026-03-02T08:55:00.000+00:00"))
     assert known.read() == known.read() == {key: PairRecord(decisive=7, agreed=6)}
+    store.close()
+
+
+def test_flagged_voters_votes_count_for_the_active_policy_only_under_keep(tmp_path: Path) -> None:
+    """Under FLAGGED_VOTERS=exclude the two voters the voter tests flag decide no comparison:
+    where the honest voters split evenly, the pair is a tie, not a win the reranker agreed with."""
+    store = SQLiteStore(tmp_path / "s.db")
+    docs = [comparison_doc(f"c{i}", votes=v) for i, v in enumerate(team_votes())]
+    split = {f"honest{v}": "A" if v % 2 else "B" for v in range(20)}
+    split |= {"always_a": "A", "random": "A"}  # these two make it A under keep
+    docs += [comparison_doc(f"split{i}", votes=split) for i in range(4)]
+    store.upsert_many(COMPARISONS, docs)
+    assert {"always_a", "random"} <= excluded_voters(store, "exclude")
+    key = agent_pair("explainer", "optimizer")
+
+    kept = KnownPairs(store).read()[key]
+    left_out = KnownPairs(store, flagged_voters="exclude").read()[key]
+    assert kept.decisive - left_out.decisive == 4  # the four split comparisons, and only them
+    assert kept.agreed - left_out.agreed == 4  # A was the reranker's pick (0.6 against 0.4)
+
+    # A comparison closed later is read with the same rule, and the flagged set is read again.
+    known = KnownPairs(store, flagged_voters="exclude")
+    known.read()
+    later = comparison_doc("later", votes=split, closed_at="2026-11-21T10:00:00+00:00")
+    store.upsert(COMPARISONS, later)
+    assert known.read()[key] == left_out
     store.close()
