@@ -103,9 +103,11 @@ def finetune(
         progress_bar: show the trainer's tqdm bar on stderr.
 
     Raises:
-        FineTuneError: too few pairs, ``out_dir`` not empty, or training failed. Nothing is
-            written then.
+        FineTuneError: too few pairs, ``out_dir`` not empty, fewer than 1 epoch or a patience
+            below 1, or training failed. Nothing is written then.
     """
+    if epochs < 1 or patience < 1:
+        raise FineTuneError(f"epochs and patience must be 1 or more, not {epochs} and {patience}")
     report = on_progress or (lambda stage, fraction: None)
     if held_out_pairs is None:
         train, held = split_by_problem(pairs, held_out=held_out, seed=seed)

@@ -151,3 +151,13 @@ def test_an_existing_non_empty_out_dir_is_refused_and_left_alone(tmp_path: Path)
     (tmp_path / "file").write_text("x")
     with pytest.raises(FineTuneError, match="already exists"):
         finetune(synthetic_pairs(30), base=PACKAGED, out_dir=tmp_path / "file")
+
+
+@pytest.mark.parametrize(("epochs", "patience"), [(0, 2), (5, 0)])
+def test_no_epoch_or_no_patience_is_refused_before_anything_is_loaded(
+    tmp_path: Path, epochs: int, patience: int
+) -> None:
+    out = tmp_path / "ft"
+    with pytest.raises(FineTuneError, match="epochs and patience must be 1 or more"):
+        finetune(synthetic_pairs(30), base=PACKAGED, out_dir=out, epochs=epochs, patience=patience)
+    assert list(tmp_path.iterdir()) == []
