@@ -76,10 +76,12 @@ def test_flagged_voters_votes_count_for_the_active_policy_only_under_keep(tmp_pa
     assert kept.decisive - left_out.decisive == 4  # the four split comparisons, and only them
     assert kept.agreed - left_out.agreed == 4  # A was the reranker's pick (0.6 against 0.4)
 
-    # A comparison closed later is read with the same rule, and the flagged set is read again.
-    known = KnownPairs(store, flagged_voters="exclude")
-    known.read()
+    # A comparison closed later is read by both (``keep`` counts it) and, under ``exclude``,
+    # counted with the same rule: its flagged voters decide nothing.
+    keeping, excluding = KnownPairs(store), KnownPairs(store, flagged_voters="exclude")
+    assert (keeping.read()[key], excluding.read()[key]) == (kept, left_out)
     later = comparison_doc("later", votes=split, closed_at="2026-11-21T10:00:00+00:00")
     store.upsert(COMPARISONS, later)
-    assert known.read()[key] == left_out
+    assert keeping.read()[key] == PairRecord(kept.decisive + 1, kept.agreed + 1)
+    assert excluding.read()[key] == left_out
     store.close()
