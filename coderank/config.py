@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import TypedDict, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from coderank.agents.packaged import DEFAULT_MODEL, PACKAGED_MODELS
 from coderank.errors import ConfigError
 from coderank.logs import LOG_FORMATS
 
 LLM_BACKENDS = ("local", "hf")
+LOCAL_MODELS = tuple(PACKAGED_MODELS)
 STORES = ("sqlite", "astra")
 PAIR_POLICIES = ("top2", "uncertain", "random", "active")
 MAX_PROBLEM_CHARS = 4000
@@ -28,7 +30,8 @@ class Settings:
     """Everything CodeRank reads from its environment. Build it with :func:`from_env`."""
 
     llm_backend: str = "local"
-    local_gguf_path: str | None = None
+    local_model: str = DEFAULT_MODEL  # a packaged GGUF (coderank.agents.packaged)
+    local_gguf_path: str | None = None  # wins over local_model
     hf_model: str = "microsoft/Phi-3-mini-128k-instruct"
     hf_endpoint_url: str | None = None
     hf_token: str | None = field(default=None, repr=False)
@@ -188,6 +191,7 @@ def from_env(
 
 class _ModelSettings(TypedDict):
     llm_backend: str
+    local_model: str
     local_gguf_path: str | None
     hf_model: str
     hf_endpoint_url: str | None
@@ -220,6 +224,7 @@ def _model_settings(env: _Env) -> _ModelSettings:
         )
     return {
         "llm_backend": backend,
+        "local_model": env.choice("LOCAL_MODEL", DEFAULT_MODEL, LOCAL_MODELS),
         "local_gguf_path": local_gguf,
         "hf_model": env.get("HF_MODEL") or _DEFAULTS.hf_model,
         "hf_endpoint_url": env.get("HF_ENDPOINT_URL"),

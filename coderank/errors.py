@@ -54,6 +54,11 @@ class ModelUnavailableError(ModelError):
     """The embedded model's process cannot start (a bad GGUF, a runtime that crashes)."""
 
 
+class PackagedModelError(ModelUnavailableError):
+    """A packaged GGUF cannot be assembled: one of its packages is not installed, is another
+    version, or does not hold the pinned bytes (or the cache folder cannot take the file)."""
+
+
 class ModelCrashedError(ModelError):
     """The embedded model's process died during a generation (it is started again)."""
 

@@ -139,7 +139,10 @@ class Services:
             return True, ""
         from coderank.agents.llm import local_model
 
-        health = local_model(self.settings).health()
+        try:
+            health = local_model(self.settings).health()
+        except ModelError as exc:  # a packaged model that cannot be assembled
+            return False, f"model failed: {exc}"
         if health.state == "ready":
             return True, ""
         return health.ok, f"model {health.state}" + (f": {health.detail}" if health.detail else "")

@@ -39,9 +39,19 @@ def services(settings: Settings) -> Iterator[Services]:
 
 @pytest.fixture(scope="session")
 def gguf_path() -> Path:
+    """The default packaged GGUF (``LOCAL_MODEL`` unset), assembled once into the shared cache."""
     from coderank.agents.llm import local_gguf_path
 
     return local_gguf_path(from_env({"CODERANK_CACHE_DIR": MODEL_CACHE}, env_file=None))
+
+
+@pytest.fixture(scope="session")
+def gemma_gguf_path() -> Path:
+    """The small packaged GGUF (``LOCAL_MODEL=gemma-3-270m``), for a test that needs Gemma."""
+    from coderank.agents.llm import local_gguf_path
+
+    env = {"CODERANK_CACHE_DIR": MODEL_CACHE, "LOCAL_MODEL": "gemma-3-270m"}
+    return local_gguf_path(from_env(env, env_file=None))
 
 
 @pytest.fixture(params=["sqlite", "astra"])

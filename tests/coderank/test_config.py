@@ -11,6 +11,7 @@ from coderank.errors import ConfigError
 def test_defaults_are_the_embedded_ones() -> None:
     s = from_env({}, env_file=None)
     assert s.llm_backend == "local"
+    assert s.local_model == "qwen2.5-coder-0.5b"
     assert s.store == "sqlite"
     assert s.hf_model == "microsoft/Phi-3-mini-128k-instruct"
     assert s.sqlite_path == "data/coderank.db"
@@ -23,6 +24,7 @@ def test_defaults_are_the_embedded_ones() -> None:
     ("name", "value", "accepts"),
     [
         ("LLM_BACKEND", "openai", "local, hf"),
+        ("LOCAL_MODEL", "llama-70b", "qwen2.5-coder-0.5b, gemma-3-270m"),
         ("STORE", "mongo", "sqlite"),
         ("PAIR_POLICY", "best", "top2, uncertain, random"),
         ("LLM_MAX_NEW_TOKENS", "lots", "whole number"),
@@ -75,7 +77,8 @@ def test_env_example_lists_every_setting() -> None:
         "LLM_BACKEND", "HF_MODEL", "HF_ENDPOINT_URL", "HUGGINGFACEHUB_API_TOKEN",
         "LLM_MAX_NEW_TOKENS", "LLM_TIMEOUT_S", "RERANKER_MODEL", "RERANKER_LOAD_DIR", "STORE",
         "SQLITE_PATH", "CHECKPOINT_URL", "PAIR_POLICY", "PAIR_EXPLORE", "VOTE_QUORUM",
-        "DATA_DIR", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR", "VOTE_WINDOW_HOURS", "JOBS_URL",
+        "DATA_DIR", "LOCAL_MODEL", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR", "VOTE_WINDOW_HOURS",
+        "JOBS_URL",
         "DIGEST_CRON", "DIGEST_TZ", "DIGEST_GRACE_HOURS", "DIGEST_CHANNEL", "LOG_FORMAT",
     ]:  # fmt: skip
         assert f"\n{name}=" in text, name
