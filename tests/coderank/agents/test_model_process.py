@@ -63,9 +63,11 @@ def test_a_killed_model_process_fails_its_generation_and_is_started_again(
     assert len(failures) == 1 and isinstance(failures[0], ModelCrashedError), failures
     assert "SIGKILL" in str(failures[0]) and "ask again" in str(failures[0])
 
-    answer = build_chat_model(make_settings(tmp_path, LLM_MAX_NEW_TOKENS="16")).invoke("def f():")
+    answer = build_chat_model(make_settings(tmp_path, LLM_MAX_NEW_TOKENS="16")).invoke(
+        "Write a function f() that returns 1."
+    )
     after = process.health()
-    assert answer.content.startswith("```python\n")
+    assert answer.content.strip()
     assert after.state == "ready" and after.restarts == before.restarts + 1
     assert after.pid != before.pid
 
