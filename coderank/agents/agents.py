@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
-from coderank.agents.prompts import AGENTS, TESTER, agent_prompt, tester_prompt
+from coderank.agents.prompts import AGENTS, TEMPERATURES, TESTER, agent_prompt, tester_prompt
 from coderank.errors import ModelCrashedError, ModelUnavailableError
 from coderank.fences import extract_code
 from coderank.models import Answer
@@ -78,7 +78,9 @@ def build_agents(
     return {
         name: Agent(
             name=name,
-            chain=agent_prompt(name) | chat_model | StrOutputParser(),
+            chain=agent_prompt(name)
+            | chat_model.bind(temperature=TEMPERATURES[name])
+            | StrOutputParser(),
             timeout_s=timeout_s,
             attempts=attempts,
         )
@@ -91,7 +93,9 @@ def build_tester(chat_model: BaseChatModel, *, timeout_s: float, attempts: int =
     ``coderank.execution.tester_checks``)."""
     return Agent(
         name=TESTER,
-        chain=tester_prompt() | chat_model | StrOutputParser(),
+        chain=tester_prompt()
+        | chat_model.bind(temperature=TEMPERATURES[TESTER])
+        | StrOutputParser(),
         timeout_s=timeout_s,
         attempts=attempts,
     )

@@ -19,20 +19,31 @@ LABELS = {
     TESTER: "Tester",
 }
 
+# Every agent's answer is run against the Tester's tests and the problem's examples: one wrong
+# assert of its own would fail a correct function, and a renamed function fails every check.
+_SOLUTION_ONLY = (
+    " Name the function as the problem names it (else the plainest snake_case name for what it "
+    "does), with the parameters it gives. The code block holds only the solution: no tests, "
+    "asserts, example calls, prints or input()."
+)
 SYSTEM_PROMPTS = {
     CONCISE_FIXER: (
         "You are a senior Python developer. Answer with the shortest correct Python solution "
-        "in one ```python code block, followed by at most one sentence."
+        "in one ```python code block, followed by at most one sentence." + _SOLUTION_ONLY
     ),
     EXPLAINER: (
         "You are a patient Python teacher. Give a correct, readable Python solution in one "
-        "```python code block with comments, then explain briefly how it works."
+        "```python code block with comments, then explain briefly how it works." + _SOLUTION_ONLY
     ),
     OPTIMIZER: (
         "You are a performance-minded Python engineer. Give the most efficient correct Python "
         "solution in one ```python code block, then state its time and space complexity."
+        + _SOLUTION_ONLY
     ),
 }
+# Sampling temperature per role: the Tester's asserts and the shortest answer want the likeliest
+# tokens; the Explainer's prose may vary more.
+TEMPERATURES = {CONCISE_FIXER: 0.2, EXPLAINER: 0.5, OPTIMIZER: 0.3, TESTER: 0.2}
 
 
 def agent_prompt(agent: str) -> ChatPromptTemplate:
@@ -44,8 +55,9 @@ def agent_prompt(agent: str) -> ChatPromptTemplate:
 
 TESTER_SYSTEM = (
     "You are a careful Python tester. From the problem alone, write 3 to 6 assert statements "
-    "that any correct solution passes, calling the function the problem asks for, in one "
-    "```python code block: one assert per line, nothing else."
+    "that any correct solution passes, calling the function the problem asks for (by the name "
+    "the problem gives it, else the plainest snake_case name for what it does), in one "
+    "```python code block: one assert per line, nothing else. Never write the function itself."
 )
 # One worked example (a chat turn for hosted models; the completion prompt's example for a base
 # model) shows the shape of the answer: assert lines only.
