@@ -95,7 +95,7 @@ def bench_tester(cache_dir: str, tmp: Path) -> list[Row]:
         kept.append(len(tester_checks(answer.text)))
     log(f"  Tester: median {statistics.median(times):.1f} s, tests kept {kept}")
     return [
-        Row("Tester call (embedded Gemma 270M)", f"{statistics.median(times):.1f}", "s",
+        Row("Tester call (embedded model)", f"{statistics.median(times):.1f}", "s",
             f"median of {len(times)} problems, LLM_MAX_NEW_TOKENS={settings.llm_max_new_tokens}"),
         Row("Tester tests kept per problem", f"{statistics.mean(kept):.1f}", "tests",
             f"compiling top-level asserts, per problem: {kept}"),

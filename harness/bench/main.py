@@ -1,5 +1,6 @@
-"""CodeRank benchmarks: local model speed, reranker throughput, one ``ask``, vote latency, and the
-hosted path with three agents concurrently versus one after another.
+"""CodeRank benchmarks: local model speed, reranker throughput, one ``ask``, vote latency, the
+hosted path with three agents concurrently versus one after another, and whether the embedded
+model's code runs (``quality``).
 
 Run from the repository root::
 
@@ -30,6 +31,7 @@ from harness.bench.execution import bench_execution, bench_tester
 from harness.bench.finetune import bench_finetune
 from harness.bench.hosted import hosted_rows
 from harness.bench.model import bench_asks, bench_builds, bench_process_overhead
+from harness.bench.quality import DEFAULT_MODELS, bench_quality, quality_refused
 from harness.bench.recipe import bench_recipe
 from harness.bench.replicas import bench_replicas
 from harness.bench.slack import bench_slack
@@ -40,8 +42,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 SECTIONS = (
     "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "recipe", "replicas",
-    "execution", "active",
+    "execution", "active", "quality",
 )  # fmt: skip
+# quality asks the whole evaluation set of each model (about an hour a model): run when named.
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "quality")
 
 
 def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
@@ -86,14 +90,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default=",".join(SECTIONS),
-        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})",
+        default=",".join(DEFAULT_SECTIONS),
+        help=f"comma-separated sections to run, of {','.join(SECTIONS)} (default all but quality)",
     )
     parser.add_argument(
         "--native-llama",
         default=None,
         help="model section: a folder holding another llama_cpp package (e.g. an old "
         "-march=native build) to compare tokens/s with",
+    )
+    parser.add_argument(
+        "--quality-models",
+        default=",".join(DEFAULT_MODELS),
+        help="quality section: comma-separated LOCAL_MODEL values or .gguf files, one block of "
+        "rows each "
+        f"(default {','.join(DEFAULT_MODELS)})",
+    )
+    parser.add_argument(
+        "--quality-limit",
+        type=int,
+        default=None,
+        help="quality section: ask only the first N problems of the evaluation set (default all)",
+    )
+    parser.add_argument(
+        "--quality-seed", type=int, default=0, help="quality section: seeds the graph's pair choice"
+    )
+    parser.add_argument(
+        "--quality-cold",
+        action="store_true",
+        help="quality section: also time each model's first ask in a new process with an empty "
+        "model cache (copies the GGUF, up to ~500 MB, into a temporary folder)",
     )
     parser.add_argument("--hosted-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", help=argparse.SUPPRESS)
@@ -119,11 +145,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: unknown section(s) {', '.join(sorted(only - set(SECTIONS)))}", file=sys.stderr
         )
         return 2
+    quality_models = [m.strip() for m in args.quality_models.split(",") if m.strip()]
+    if "quality" in only:
+        why = quality_refused(quality_models, limit=args.quality_limit, cache_dir=args.cache_dir)
+        if why is not None:
+            print(f"error: {why}", file=sys.stderr)
+            return 2
     with tempfile.TemporaryDirectory(prefix="coderank-bench-") as name:
         tmp = Path(name)
         if "core" in only:
             log("core 1/4: local model tokens/s")
-            rows.append(bench_local_tokens(args.cache_dir, args.generations))
+            rows += bench_local_tokens(args.cache_dir, args.generations)
             log("core 2/4: reranker pairs/s")
             rows.append(bench_reranker(args.cache_dir, args.pairs, args.batch))
             log("core 3/4: one ask with the real models")
@@ -163,6 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "active" in only:
             log("active: PAIR_POLICY=active vs random on synthetic voters")
             rows += bench_active_pairs()
+        if "quality" in only:
+            log(f"quality: the evaluation set through the graph, per model: {args.quality_models}")
+            rows += bench_quality(
+                quality_models,
+                cache_dir=args.cache_dir,
+                tmp=tmp,
+                limit=args.quality_limit,
+                seed=args.quality_seed,
+                cold=args.quality_cold,
+            )
     log(f"done in {time.perf_counter() - total:.0f} s")
     print(format_table(rows))
     return 0
