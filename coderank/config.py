@@ -37,6 +37,7 @@ class Settings:
     hf_token: str | None = field(default=None, repr=False)
     llm_max_new_tokens: int = 256
     llm_timeout_s: float = 120.0
+    llm_threads: int | None = None  # the embedded model's decoding threads (None: every core)
     reranker_model: str | None = None
     reranker_load_dir: str | None = None
     execution: str = "auto"  # run each answer's code in the bwrap sandbox where it works; "off"
@@ -198,6 +199,7 @@ class _ModelSettings(TypedDict):
     hf_token: str | None
     llm_max_new_tokens: int
     llm_timeout_s: float
+    llm_threads: int | None
     reranker_model: str | None
     reranker_load_dir: str | None
     execution: str
@@ -243,6 +245,9 @@ def _model_settings(env: _Env) -> _ModelSettings:
             lambda s: 0 < s <= 3600,
             "a number of seconds above 0 and at most 3600",
         ),
+        "llm_threads": None
+        if env.get("LLM_THREADS") is None
+        else env.number("LLM_THREADS", 0, int, lambda n: 1 <= n <= 256, "a whole number 1-256"),
         "reranker_model": env.get("RERANKER_MODEL"),
         "reranker_load_dir": reranker_load_dir,
         "execution": env.choice("EXECUTION", "auto", ("auto", "off")),

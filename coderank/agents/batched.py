@@ -106,6 +106,7 @@ class BatchedModel:
         threads = n_threads or len(os.sched_getaffinity(0))
         set_verbose(False)  # llama.cpp's own log: errors only (its debug lines come every step)
         self.n_seq = n_seq
+        self.n_threads = threads
         self.n_ctx_per_seq = n_ctx_per_seq
         self.n_batch = n_batch
         model_params = internals.LlamaModel.default_params()

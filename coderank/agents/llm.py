@@ -179,7 +179,7 @@ def local_gguf_path(settings: Settings) -> Path:
 def local_model(settings: Settings) -> ModelProcess:
     """The supervised process of the embedded model (one per GGUF and process; started on first
     use or by :meth:`ModelProcess.ensure_ready`)."""
-    return model_process(local_gguf_path(settings))
+    return model_process(local_gguf_path(settings), n_threads=settings.llm_threads)
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:

@@ -361,18 +361,23 @@ class ModelProcess:
                     self._set("restarting", str(exc))
 
 
-_processes: dict[tuple[str, int], ModelProcess] = {}
+_processes: dict[tuple[str, int, int | None], ModelProcess] = {}
 _processes_lock = threading.Lock()
 
 
-def model_process(model_path: Path, *, n_ctx: int = 2048) -> ModelProcess:
-    """The process's one supervised model server for ``model_path`` (stopped at exit)."""
-    key = (str(Path(model_path).resolve()), n_ctx)
+def model_process(
+    model_path: Path, *, n_ctx: int = 2048, n_threads: int | None = None
+) -> ModelProcess:
+    """The process's one supervised model server for ``model_path`` (stopped at exit).
+
+    ``n_threads``: llama.cpp's decoding threads (None: every core this process may run on).
+    """
+    key = (str(Path(model_path).resolve()), n_ctx, n_threads)
     with _processes_lock:
         if key not in _processes:
             if not _processes:
                 atexit.register(close_model_processes)
-            _processes[key] = ModelProcess(Path(key[0]), n_ctx=n_ctx)
+            _processes[key] = ModelProcess(Path(key[0]), n_ctx=n_ctx, n_threads=n_threads)
         return _processes[key]
 
 

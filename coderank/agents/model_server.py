@@ -110,6 +110,7 @@ def batched_app(engine: BatchedModel, *, model_name: str) -> FastAPI:
             "model": model_name,
             "chat_template": engine.has_chat_template,
             "sequences": engine.n_seq,
+            "threads": engine.n_threads,
             "peak_batch": engine.peak_batch,
         }
 

@@ -30,6 +30,7 @@ from harness.bench.evaluation import bench_evaluation
 from harness.bench.execution import bench_execution, bench_tester
 from harness.bench.finetune import bench_finetune
 from harness.bench.hosted import hosted_rows
+from harness.bench.levers import bench_levers
 from harness.bench.model import bench_asks, bench_builds, bench_process_overhead
 from harness.bench.quality import DEFAULT_MODELS, bench_quality, quality_refused
 from harness.bench.recipe import bench_recipe
@@ -42,10 +43,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 SECTIONS = (
     "core", "model", "hosted", "slack", "stores", "evaluation", "finetune", "recipe", "replicas",
-    "execution", "active", "quality",
+    "execution", "active", "quality", "levers",
 )  # fmt: skip
-# quality asks the whole evaluation set of each model (about an hour a model): run when named.
-DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "quality")
+# quality and levers ask the evaluation set (about an hour a model and lever): run when named.
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s not in ("quality", "levers"))
 
 
 def run_hosted_child(args: argparse.Namespace, tmp: Path) -> list[Row]:
@@ -91,7 +92,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default=",".join(DEFAULT_SECTIONS),
-        help=f"comma-separated sections to run, of {','.join(SECTIONS)} (default all but quality)",
+        help=f"comma-separated sections to run, of {','.join(SECTIONS)} (default all but "
+        "quality and levers)",
     )
     parser.add_argument(
         "--native-llama",
@@ -103,8 +105,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quality-models",
         default=",".join(DEFAULT_MODELS),
         help="quality section: comma-separated LOCAL_MODEL values or .gguf files, one block of "
-        "rows each "
-        f"(default {','.join(DEFAULT_MODELS)})",
+        f"rows each (default {','.join(DEFAULT_MODELS)}); levers section: the last of them",
     )
     parser.add_argument(
         "--quality-limit",
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     quality_models = [m.strip() for m in args.quality_models.split(",") if m.strip()]
-    if "quality" in only:
+    if only & {"quality", "levers"}:
         why = quality_refused(quality_models, limit=args.quality_limit, cache_dir=args.cache_dir)
         if why is not None:
             print(f"error: {why}", file=sys.stderr)
@@ -205,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.quality_seed,
                 cold=args.quality_cold,
             )
+        if "levers" in only:
+            model = quality_models[-1]
+            log(f"levers: prompts and temperatures one at a time on {model}")
+            rows += bench_levers(model, cache_dir=args.cache_dir, tmp=tmp, limit=args.quality_limit)
     log(f"done in {time.perf_counter() - total:.0f} s")
     print(format_table(rows))
     return 0

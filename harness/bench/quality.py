@@ -226,8 +226,10 @@ def bench_quality(
     limit: int | None = None,
     seed: int = 0,
     cold: bool = False,
+    tag: str = "",
 ) -> list[Row]:
-    """One block of rows per model, over the first ``limit`` problems of the evaluation set."""
+    """One block of rows per model, over the first ``limit`` problems of the evaluation set
+    (``tag`` follows the model's name in the rows)."""
     from coderank.agents.prompts import LABELS
     from coderank.errors import CoderankError
     from coderank.evalset import load_problems
@@ -265,7 +267,7 @@ def bench_quality(
             seed=seed,
         )
         rows += quality_rows(
-            model,
+            model + tag,
             quality_figures(outcomes),
             gguf=gguf,
             labels=LABELS,

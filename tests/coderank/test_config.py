@@ -30,6 +30,7 @@ def test_defaults_are_the_embedded_ones() -> None:
         ("LLM_MAX_NEW_TOKENS", "lots", "whole number"),
         ("LLM_MAX_NEW_TOKENS", "0", "whole number"),
         ("LLM_TIMEOUT_S", "-3", "seconds"),
+        ("LLM_THREADS", "0", "whole number 1-256"),
         ("PAIR_EXPLORE", "1.5", "share from 0 to 1"),
         ("VOTE_QUORUM", "-1", "whole number"),
         ("RERANKER_LOAD_DIR", "/no/such/folder", "folder that exists"),
@@ -75,7 +76,8 @@ def test_env_example_lists_every_setting() -> None:
     text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
     for name in [
         "LLM_BACKEND", "HF_MODEL", "HF_ENDPOINT_URL", "HUGGINGFACEHUB_API_TOKEN",
-        "LLM_MAX_NEW_TOKENS", "LLM_TIMEOUT_S", "RERANKER_MODEL", "RERANKER_LOAD_DIR", "STORE",
+        "LLM_MAX_NEW_TOKENS", "LLM_TIMEOUT_S", "LLM_THREADS", "RERANKER_MODEL", "RERANKER_LOAD_DIR",
+        "STORE",
         "SQLITE_PATH", "CHECKPOINT_URL", "PAIR_POLICY", "PAIR_EXPLORE", "VOTE_QUORUM",
         "DATA_DIR", "LOCAL_MODEL", "LOCAL_GGUF_PATH", "CODERANK_CACHE_DIR", "VOTE_WINDOW_HOURS",
         "JOBS_URL",

@@ -65,9 +65,11 @@ def test_a_prompt_longer_than_a_sequence_is_refused_with_the_reason(
 
 @pytest.mark.slow
 def test_the_model_process_says_what_it_cannot_take(tmp_path: Path, gguf_path: Path) -> None:
-    model = build_chat_model(make_settings(tmp_path))
+    # LLM_THREADS=1: one decoding thread, for a machine shared with other CPU-heavy work.
+    model = build_chat_model(make_settings(tmp_path, LLM_THREADS="1"))
     model.process.ensure_ready()
     with model.process.client(timeout=30) as client:
+        assert client.get(INFO_PATH).json()["threads"] == 1
         both = client.post(
             "/coderank/completion",
             json={"prompt": "x", "messages": [{"role": "user", "content": "x"}]},
