@@ -135,19 +135,29 @@ def candidates(
     )
 
 
-def build_item(
-    sandbox: Sandbox, problem: Problem, made: Candidates, *, subtle: int = 1
-) -> EvalItem | str:
-    """The item of ``problem``, or why it is dropped. Up to ``subtle`` subtle bugs are kept
-    (more make more training pairs)."""
+def reference_checks(sandbox: Sandbox, problem: Problem, reference: str) -> list[Check] | str:
+    """The tests of ``problem`` (its reference's outputs on its inputs), or why there are none:
+    the reference does not run, or ``reference`` fails them (no answer is failed by a flaky
+    test)."""
     try:
         tests = tests_of(problem, expected_outputs(sandbox, problem))
     except CoderankError as exc:
         return str(exc)
     checks = [Check(t, "evalset") for t in tests]
-    ran = check_answer(sandbox, made.reference, checks)
+    ran = check_answer(sandbox, reference, checks)
     if ran.passed != len(checks):
         return f"the reference fails its own tests: {ran.summary}"
+    return checks
+
+
+def build_item(
+    sandbox: Sandbox, problem: Problem, made: Candidates, *, subtle: int = 1
+) -> EvalItem | str:
+    """The item of ``problem``, or why it is dropped. Up to ``subtle`` subtle bugs are kept
+    (more make more training pairs)."""
+    checks = reference_checks(sandbox, problem, made.reference)
+    if isinstance(checks, str):
+        return checks
     broken: list[Broken] = []
     for variant in made.mutants:
         result = check_answer(sandbox, variant, checks)
@@ -159,7 +169,9 @@ def build_item(
         result = check_answer(sandbox, code, checks)
         if result.passed < result.total:
             broken.append(Broken(kind, as_answer(code), result.summary))
-    return EvalItem(problem, tuple(tests), as_answer(made.reference), tuple(broken))
+    return EvalItem(
+        problem, tuple(c.source for c in checks), as_answer(made.reference), tuple(broken)
+    )
 
 
 def build_eval_set(

@@ -54,14 +54,18 @@ def bench_local_tokens(cache_dir: str, generations: int, **model: str) -> list[R
     from langchain_core.messages import HumanMessage, SystemMessage
 
     from coderank.agents.llm import build_chat_model
+    from coderank.agents.model_process import INFO_PATH, close_model_processes
     from coderank.agents.prompts import SYSTEM_PROMPTS
 
+    close_model_processes()  # another section's model process would share the cores
     settings = offline_settings(cache_dir, LLM_MAX_NEW_TOKENS="128", **model)
     started = time.perf_counter()
     chat = build_chat_model(settings)
     chat.process.ensure_ready()
     load_s = time.perf_counter() - started
-    name = chat.model_path.rsplit("/", 1)[-1]
+    with chat.process.client(timeout=10) as client:
+        threads = client.get(INFO_PATH).json()["threads"]
+    name = f"{chat.model_path.rsplit('/', 1)[-1]}, {threads} thread{'s' if threads > 1 else ''}"
     log(f"{name} ready in {load_s:.1f} s (assembles the GGUF on first use)")
     system = SystemMessage(SYSTEM_PROMPTS["explainer"])
 
@@ -71,7 +75,7 @@ def bench_local_tokens(cache_dir: str, generations: int, **model: str) -> list[R
 
     one(TOKEN_PROBLEMS[-1])  # warm-up, not timed
     rates = {}
-    for width in (1, 4):
+    for width in (1, 4):  # one sequence, then four at once
         tokens, seconds = 0, 0.0
         with ThreadPoolExecutor(width) as pool:
             for i in range(generations):
@@ -82,7 +86,10 @@ def bench_local_tokens(cache_dir: str, generations: int, **model: str) -> list[R
                 tokens, seconds = tokens + done, seconds + elapsed
                 log(f"{width} at once, run {i + 1}/{generations}: {done} tok in {elapsed:.2f} s")
         rates[width] = (tokens / seconds, tokens, seconds)
-    note = "the model process, 128 new tokens max, prompt reading included; "
+    close_model_processes()
+    note = (
+        "the model process, the Explainer's prompt, 128 new tokens max, prompt reading included; "
+    )
     return [
         Row(
             f"local tokens/s, 1 sequence ({name})",

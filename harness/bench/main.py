@@ -155,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="coderank-bench-") as name:
         tmp = Path(name)
         if "core" in only:
-            log("core 1/4: local model tokens/s")
+            log("core 1/4: local model tokens/s, one thread (as before issue 28) and every core")
+            rows += bench_local_tokens(args.cache_dir, args.generations, LLM_THREADS="1")
             rows += bench_local_tokens(args.cache_dir, args.generations)
             log("core 2/4: reranker pairs/s")
             rows.append(bench_reranker(args.cache_dir, args.pairs, args.batch))

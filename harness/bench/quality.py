@@ -77,25 +77,6 @@ def quality_refused(models: Sequence[str], *, limit: int | None, cache_dir: str)
     return None
 
 
-def reference_checks(sandbox: Sandbox, problem: Problem) -> list[Check] | str:
-    """The reference's tests, made as the evaluation set makes them, or why there are none (the
-    reference does not run, or fails its own tests: no answer is failed by a flaky test)."""
-    from coderank.errors import CoderankError
-    from coderank.evalset.build import expected_outputs, tests_of
-    from coderank.execution import Check
-    from coderank.execution.checks import check_answer
-
-    try:
-        tests = tests_of(problem, expected_outputs(sandbox, problem))
-    except CoderankError as exc:
-        return str(exc)
-    checks = [Check(t, "evalset") for t in tests]
-    ran = check_answer(sandbox, problem.reference, checks)
-    if ran.passed != len(checks):
-        return f"the reference fails its own tests: {ran.summary}"
-    return checks
-
-
 def judge(
     sandbox: Sandbox,
     problem: Problem,
@@ -233,6 +214,7 @@ def bench_quality(
     from coderank.agents.prompts import LABELS
     from coderank.errors import CoderankError
     from coderank.evalset import load_problems
+    from coderank.evalset.build import reference_checks
     from coderank.execution import Executor
 
     executor = Executor(enabled=True)
@@ -242,7 +224,7 @@ def bench_quality(
     sandbox = executor.sandbox
     chosen = load_problems()[:limit]
     with ThreadPoolExecutor(4) as pool:
-        made = list(pool.map(lambda p: reference_checks(sandbox, p), chosen))
+        made = list(pool.map(lambda p: reference_checks(sandbox, p, p.reference), chosen))
     problems = [(p, c) for p, c in zip(chosen, made, strict=True) if not isinstance(c, str)]
     for p, why_not in zip(chosen, made, strict=True):
         if isinstance(why_not, str):
