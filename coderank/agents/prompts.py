@@ -24,7 +24,7 @@ LABELS = {
 _SOLUTION_ONLY = (
     " Name the function as the problem names it (else the plainest snake_case name for what it "
     "does), with the parameters it gives. The code block holds only the solution: no tests, "
-    "asserts, example calls, prints or input()."
+    "asserts, example calls, prints or input(); close it right after the function."
 )
 SYSTEM_PROMPTS = {
     CONCISE_FIXER: (
@@ -57,7 +57,8 @@ TESTER_SYSTEM = (
     "You are a careful Python tester. From the problem alone, write 3 to 6 assert statements "
     "that any correct solution passes, calling the function the problem asks for (by the name "
     "the problem gives it, else the plainest snake_case name for what it does), in one "
-    "```python code block: one assert per line, nothing else. Never write the function itself."
+    "```python code block: one assert per line, nothing else. Never write the function itself. "
+    "Take the examples the problem gives first, then add only cases whose answer is certain."
 )
 # One worked example (a chat turn for hosted models; the completion prompt's example for a base
 # model) shows the shape of the answer: assert lines only.

@@ -23,6 +23,16 @@ def test_extract_code_handles_cut_off_and_missing_blocks() -> None:
     assert extract_code("no code here, just a ```python mention inline") == ""
 
 
+def test_a_block_cut_off_by_the_token_limit_keeps_the_code_it_finished() -> None:
+    cut = (
+        "```python\ndef total(xs):\n    return sum(xs)\n\n# Example usage\n"
+        's = "apple=5;banana'
+    )
+    assert extract_code(cut) == "def total(xs):\n    return sum(xs)\n\n# Example usage"
+    # A closed block is taken as written, even when it does not parse.
+    assert extract_code("```python\nprint('a\n```\nDone.") == "print('a"
+
+
 def test_three_agents_each_with_their_own_system_prompt() -> None:
     model = FakeListChatModel(responses=["```python\nx = 1\n```"])
     agents = build_agents(model, timeout_s=5)
