@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import llama_cpp
@@ -177,7 +177,7 @@ class BatchedModel:
             )
         room = self.n_ctx_per_seq - len(prompt)
         if sampling.max_tokens > room:
-            sampling = Sampling(**{**sampling.__dict__, "max_tokens": room})
+            sampling = replace(sampling, max_tokens=room)
         future: Future[Generation] = Future()
         if self._closed:
             raise RuntimeError("the model is closed")

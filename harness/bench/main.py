@@ -79,7 +79,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cache-dir",
         default=str(Path.home() / ".cache" / "coderank"),
-        help="where the GGUF is assembled once (~250 MB); default ~/.cache/coderank",
+        help="where the GGUF is assembled once (491 MB); default ~/.cache/coderank",
     )
     parser.add_argument("--generations", type=int, default=3, help="timed local generations")
     parser.add_argument("--pairs", type=int, default=256, help="reranker pairs to score")

@@ -24,10 +24,7 @@ def test_extract_code_handles_cut_off_and_missing_blocks() -> None:
 
 
 def test_a_block_cut_off_by_the_token_limit_keeps_the_code_it_finished() -> None:
-    cut = (
-        "```python\ndef total(xs):\n    return sum(xs)\n\n# Example usage\n"
-        's = "apple=5;banana'
-    )
+    cut = '```python\ndef total(xs):\n    return sum(xs)\n\n# Example usage\ns = "apple=5;banana'
     assert extract_code(cut) == "def total(xs):\n    return sum(xs)\n\n# Example usage"
     # A closed block is taken as written, even when it does not parse.
     assert extract_code("```python\nprint('a\n```\nDone.") == "print('a"
