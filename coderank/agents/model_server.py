@@ -132,8 +132,6 @@ def batched_app(engine: BatchedModel, *, model_name: str) -> FastAPI:
             deadline=body.deadline,
             **({} if body.seed is None else {"seed": body.seed}),
         )
-        if time.time() >= body.deadline:  # it waited past its deadline before it got here
-            return {"choices": [{"text": "", "finish_reason": "deadline"}], "usage": {}}
         try:
             done = await asyncio.wrap_future(engine.submit(tokens, sampling))
         except PromptTooLongError as exc:
