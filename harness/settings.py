@@ -15,11 +15,13 @@ MODEL_CACHE = os.environ.get("CODERANK_CACHE_DIR") or str(Path.home() / ".cache"
 
 
 def make_env(tmp: Path, **extra: str) -> dict[str, str]:
-    """An environment for ``from_env`` with every file under ``tmp``."""
+    """An environment for ``from_env`` with every file under ``tmp`` (and this process's
+    ``LLM_THREADS``, if set: the test workers set it)."""
     return {
         "DATA_DIR": str(tmp / "data"),
         "MODELS_DIR": str(tmp / "models"),
         "CODERANK_CACHE_DIR": MODEL_CACHE,
+        **({"LLM_THREADS": os.environ["LLM_THREADS"]} if "LLM_THREADS" in os.environ else {}),
         **extra,
     }
 

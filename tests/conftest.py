@@ -20,6 +20,11 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # `make test` runs two workers on two cores: each model (llama.cpp, torch) decodes on one
+        # thread, as two threads each would spin against the other worker's tests.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        os.environ.setdefault("LLM_THREADS", "1")
 
 
 @pytest.fixture
