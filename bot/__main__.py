@@ -19,6 +19,7 @@ from coderank.agents.model_process import close_model_processes
 from coderank.errors import CoderankError, ConfigError, ModelUnavailableError
 from coderank.logs import setup_logging
 from coderank.metrics import Metrics
+from coderank.redaction import Redactor
 from coderank.services import build_services
 
 log = logging.getLogger("bot")
@@ -38,15 +39,24 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Before anything logs: LOG_FORMAT, and every secret of both settings scrubbed from the log.
-    setup_logging(log_format=settings.log_format, secrets=[*settings.secrets(), *slack.secrets()])
+    secrets = [*settings.secrets(), *slack.secrets()]
+    setup_logging(log_format=settings.log_format, secrets=secrets)
+
+    def refuse_start(message: str) -> int:
+        """One line naming what to fix (a JSON object under LOG_FORMAT=json), scrubbed: exit 2."""
+        if settings.log_format == "json":
+            log.error("error: %s", message)
+        else:
+            print(f"error: {Redactor(secrets).scrub(message)}", file=sys.stderr)
+        return 2
+
     metrics = Metrics()  # this process's registry, served on GET /metrics
     client = build_client(slack, metrics=metrics)
     try:
         core = build_services(settings, metrics=metrics)  # opens the store and the checkpointer
         core.migrate_if_needed(sys.stderr)  # a store of the previous version: once
     except CoderankError as exc:  # e.g. Astra refused the token: one line naming the setting
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return refuse_start(str(exc))
     try:
         core.check_model()  # one tiny generation: a model that cannot run is reported now
     except ModelUnavailableError as exc:
@@ -57,19 +67,31 @@ def main() -> int:
         if not healthy:  # e.g. a promoted reranker this machine cannot see
             log.error("not ready to score: %s", detail)
     services = build_bot_services(slack, settings, core, client=client)
+
+    def stop() -> None:
+        services.close()
+        core.close()
+        close_model_processes()
+
     try:
         app = create_app(slack, services, client=client)
     except BoltError as exc:
         # auth.test failed: the message names the Slack error, never the token.
-        print(f"error: Slack refused SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
-        return 2
+        stop()
+        return refuse_start(f"Slack refused SLACK_BOT_TOKEN ({exc})")
+    except OSError as exc:  # auth.test could not reach Slack at all (retried first)
+        stop()
+        where = slack.api_url or "https://slack.com/api/"
+        reason = getattr(exc, "reason", None) or type(exc).__name__
+        return refuse_start(
+            f"Slack's Web API at {where} could not be reached ({reason}):"
+            " check this machine's network, or SLACK_API_URL"
+        )
     try:
         start_jobs(settings, services, client)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        services.close()
-        core.close()
-        return 2
+        stop()
+        return refuse_start(str(exc))
     resumed = services.generations.resume_pending()
     if core.coordination.shared:  # renew this replica's work; take over a dead replica's
         services.generations.keep(every_s=settings.replica_lease_s / 3)
@@ -101,9 +123,7 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        services.close()
-        core.close()
-        close_model_processes()
+        stop()
     return 0
 
 

@@ -6,7 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
@@ -14,7 +14,7 @@ from bot.client import CountedRateLimitHandler, CountedWebClient
 from bot.config import SlackSettings
 from bot.failures import tell_failure
 from bot.listeners import actions, commands, home
-from bot.middleware import SignedRequests, WellFormedPayloads
+from bot.middleware import SignedRequests, WellFormedPayloads, is_verified
 from bot.services import BotServices
 from coderank.metrics import Metrics
 
@@ -58,7 +58,9 @@ def create_app(settings: SlackSettings, services: BotServices, *, client: WebCli
     home.register(app, services)
 
     @app.error
-    def on_error(error: Exception, respond: Respond | None) -> None:
-        tell_failure(error, respond)
+    def on_error(error: Exception, context: BoltContext, respond: Respond | None) -> None:
+        # A request that failed before its signature was checked carries a response_url anyone
+        # could have written: it is logged, never answered.
+        tell_failure(error, respond if is_verified(context) else None)
 
     return app

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from slack_bolt import Respond
 
 from bot import messages
+from bot.blocks.text import escape
 from coderank.errors import CoderankError, CoordinationError
 
 log = logging.getLogger("bot.app")
@@ -19,13 +20,15 @@ F = TypeVar("F", bound=Callable[..., None])
 
 
 def failure_text(error: BaseException) -> str:
+    """What the user is told of ``error``: a CodeRank error's own words (escaped for Slack),
+    else only its kind."""
     if isinstance(error, CoordinationError):  # PostgreSQL restarting, a pool exhausted
         return messages.TRY_AGAIN
     if isinstance(error, CoderankError):
         said = str(error)
     else:
         said = messages.INTERNAL_ERROR.format(kind=type(error).__name__)
-    return messages.SOMETHING_WENT_WRONG.format(error=said)
+    return messages.SOMETHING_WENT_WRONG.format(error=escape(said))
 
 
 def tell_failure(error: BaseException, respond: Respond | None) -> None:

@@ -37,7 +37,7 @@ class BotServices:
     finetune_gate: Gate
     clock: Callable[[], float] = time.time  # leases are timed by it (the database's, shared)
     jobs: Jobs | None = None  # set by bot.jobs.start_jobs
-    execution_status: Callable[[], str] = lambda: "off"  # "on (bwrap-2)" or "off: why"
+    execution_status: Callable[[], str] = lambda: "off"  # "on (bwrap-3; ...)" or "off: why"
     metrics: Metrics = field(default_factory=Metrics)  # the core's: one registry per process
     # Slower answers than a 3-second ack allows (stats, digest on demand), one at a time.
     background: ThreadPoolExecutor = field(

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import messages
 from bot.blocks import stream
-from bot.blocks.progress import failed_message, progress_message
+from bot.blocks.progress import failed_message, generation_failed, progress_message
 from bot.blocks.results import results_message
 from bot.blocks.vote import vote_message
 from bot.streams import ProgressStreams
@@ -122,7 +122,7 @@ class SlackSurface:
 
     def failed(self, request: GenerationRequest, error: str) -> None:
         if self.streams is not None:
-            text = "⚠️ " + messages.GENERATION_FAILED.format(error=error)
+            text = "⚠️ " + generation_failed(error)
             self.streams.stop(request, text=text, failed=True)
         where = message_of(request.surface)
         if where is not None:

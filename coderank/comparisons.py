@@ -43,6 +43,7 @@ from coderank.models import (
     Comparison,
 )
 from coderank.problems import validate_problem
+from coderank.redaction import Redactor
 from coderank.store import COMPARISONS, Store
 
 if TYPE_CHECKING:
@@ -92,8 +93,11 @@ class Comparisons:
         locks: Locks | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: Metrics | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.graph = graph
+        # An error is stored and shown as this shows it: no secret, one line.
+        self.redactor = redactor or Redactor()
         self.store = store
         self.locks: Locks = locks or ThreadLocks()
         self.clock = clock
@@ -153,7 +157,7 @@ class Comparisons:
             except Exception as exc:  # recorded, then raised: nothing is left "generating"
                 self._record_failure(cid, initial, exc)
                 if isinstance(exc, CoderankError):
-                    raise GenerationError(str(exc)) from exc
+                    raise GenerationError(self.redactor.shown(str(exc))) from exc
                 raise
         return self._started(cid)
 
@@ -163,7 +167,10 @@ class Comparisons:
         self.metrics.comparison_failed(ERROR)
         values = dict(self.graph.get_state(self._config(cid)).values or initial)
         failed = replace(
-            comparison_of(values), status=FAILED, error=str(exc), closed_at=iso(self.clock())
+            comparison_of(values),
+            status=FAILED,
+            error=self.redactor.shown(str(exc)),
+            closed_at=iso(self.clock()),
         )
         try:
             self.store.upsert(COMPARISONS, failed.to_document())

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from coderank.agents.packaged import DEFAULT_MODEL, PACKAGED_MODELS
 from coderank.errors import ConfigError
 from coderank.logs import LOG_FORMATS
+from coderank.redaction import Redactor
 
 LLM_BACKENDS = ("local", "hf")
 LOCAL_MODELS = tuple(PACKAGED_MODELS)
@@ -70,6 +71,10 @@ class Settings:
     digest_tz: str = "UTC"
     digest_grace_hours: float = 12.0
     log_format: str = "text"  # or "json": one JSON object a line
+
+    def redactor(self) -> Redactor:
+        """Scrubs these settings' secrets (and every secret shape) from text shown to people."""
+        return Redactor(self.secrets())
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret set here, for the log filter to scrub: the tokens, and a database URL

@@ -13,28 +13,15 @@ import contextlib
 import contextvars
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from coderank.redaction import Redactor, one_line
+
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-REDACTED = "***"
-# Secrets this short would scrub ordinary words: they are scrubbed only where they sit in a
-# URL's user:password@ (the pattern below), never as bare strings.
-MIN_SECRET_CHARS = 4
-
-# Token-shaped strings, configured or not: Slack bot, user and app tokens, Hugging Face tokens,
-# Astra application tokens, and the password of any URL's user:password@.
-TOKEN_PATTERNS = (
-    r"xox[abposre]-[A-Za-z0-9-]+",
-    r"xapp-[A-Za-z0-9-]+",
-    r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{16,}",
-    r"AstraCS:[A-Za-z0-9:_-]+",
-)
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@")
 
 _comparison: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "coderank_comparison_id", default=None
@@ -56,34 +43,6 @@ def comparison_context(comparison_id: str) -> Iterator[None]:
 
 def current_comparison() -> str | None:
     return _comparison.get()
-
-
-class Redactor:
-    """Replaces the given secrets and every token-shaped string with ``***``."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        known = sorted(
-            {s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True
-        )
-        alternatives = [re.escape(s) for s in known] + list(TOKEN_PATTERNS)
-        self._pattern = re.compile("|".join(alternatives))
-
-    def scrub(self, text: str) -> str:
-        text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}@", text)
-        return self._pattern.sub(REDACTED, text)
-
-    def scrub_value(self, value: Any) -> Any:
-        """``value`` with its strings scrubbed (numbers and None as they are; any other object
-        becomes its scrubbed ``str``)."""
-        if isinstance(value, str):
-            return self.scrub(value)
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        if isinstance(value, dict):
-            return {self.scrub(str(k)): self.scrub_value(v) for k, v in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
-            return [self.scrub_value(v) for v in value]
-        return self.scrub(str(value))
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -119,6 +78,16 @@ class RedactingFilter(logging.Filter):
         cid = given if given is not None else current_comparison()
         record.comparison_id = scrub(str(cid)) if cid is not None else None
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """``TEXT_FORMAT`` with the message on its one line: a line break (or any control
+    character) in what was logged, e.g. an endpoint's error text, cannot start a forged line.
+    A traceback still follows on its own lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -165,9 +134,7 @@ def setup_logging(
         raise ValueError(f"log_format {log_format!r}: expected one of {', '.join(LOG_FORMATS)}")
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter(Redactor(secrets)))
-    handler.setFormatter(
-        JsonFormatter() if log_format == "json" else logging.Formatter(text_format)
-    )
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(text_format))
     setattr(handler, _INSTALLED, True)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _INSTALLED, False)]:

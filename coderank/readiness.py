@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from coderank.errors import CoderankError, ModelError
-from coderank.logs import Redactor
+from coderank.redaction import Redactor
 from coderank.reranker.registry import reranker_source
 
 if TYPE_CHECKING:

@@ -40,10 +40,11 @@ class _LazyAgents(Mapping[str, AnswersProblems]):
                 from coderank.agents.llm import build_chat_model
 
                 chat_model = build_chat_model(self._settings)
+                timeout_s, redactor = self._settings.llm_timeout_s, self._settings.redactor()
                 self._agents = dict(
-                    build_agents(chat_model, timeout_s=self._settings.llm_timeout_s)
+                    build_agents(chat_model, timeout_s=timeout_s, redactor=redactor)
                 )
-                self._tester = build_tester(chat_model, timeout_s=self._settings.llm_timeout_s)
+                self._tester = build_tester(chat_model, timeout_s=timeout_s, redactor=redactor)
             return self._agents
 
     def tester(self) -> AnswersProblems:
@@ -223,6 +224,7 @@ def build_services(
         locks=coordination.locks,
         clock=clock,
         metrics=metrics,
+        redactor=settings.redactor(),
     )
     return Services(
         settings=settings,

@@ -1,6 +1,7 @@
 """An OpenAI-compatible chat server on 127.0.0.1 standing for a hosted model endpoint
 (``LLM_BACKEND=hf``, ``HF_ENDPOINT_URL``): ``POST /v1/chat/completions`` answers after
-``delay_s`` with a fixed Python answer, and counts what it was asked."""
+``delay_s`` with a fixed Python answer (or, with ``failure`` set, with that status, content type
+and body: a hostile or broken endpoint), and counts what it was asked."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class ChatServer:
     may be changed while it runs."""
 
     delay_s: float = 0.0
+    failure: tuple[int, str, bytes] | None = None
     requests: int = 0
     in_flight: int = 0
     peak_in_flight: int = 0
@@ -46,6 +48,8 @@ class ChatServer:
                     if self.path.rstrip("/") != "/v1/chat/completions":
                         return self._send(404, {"error": f"no route {self.path}"})
                     time.sleep(server.delay_s)
+                    if server.failure is not None:
+                        return self._send_raw(*server.failure)
                     self._send(200, _completion(number, str(request.get("model") or "fake")))
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the caller is gone (a replica killed while it waited)
@@ -54,9 +58,11 @@ class ChatServer:
                         server.in_flight -= 1
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
+                self._send_raw(status, "application/json", json.dumps(payload).encode())
+
+            def _send_raw(self, status: int, content_type: str, data: bytes) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

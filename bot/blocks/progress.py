@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot import messages
-from bot.blocks.text import quote
+from bot.blocks.text import escape, quote
 from coderank.agents.prompts import AGENTS, LABELS
 
 PROBLEM_LIMIT = 2500
@@ -42,8 +42,14 @@ def progress_message(
     return f"<@{requester}> asked CodeRank: {status}", [b.to_dict() for b in blocks]
 
 
+def generation_failed(error: str) -> str:
+    """Why a comparison could not be made, with the error's text (which may quote a model
+    endpoint) escaped: a ``<!channel>`` in it is shown, never sent."""
+    return messages.GENERATION_FAILED.format(error=escape(error))
+
+
 def failed_message(*, requester: str, problem: str, error: str) -> tuple[str, list[dict[str, Any]]]:
-    text = messages.GENERATION_FAILED.format(error=error)
+    text = generation_failed(error)
     header = f"<@{requester}> asked:\n{quote(problem, PROBLEM_LIMIT)}"
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=header)),

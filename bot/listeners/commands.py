@@ -16,11 +16,11 @@ from bot.blocks.finetune import runs_text
 from bot.blocks.progress import progress_message
 from bot.blocks.stats import stats_message
 from bot.digest import post_weekly_digest
-from bot.failures import guarded
+from bot.failures import failure_text, guarded
 from bot.finetune import claim_finetune, launch_finetune
 from bot.services import BotServices
 from bot.surface import SOURCE
-from coderank.errors import CoderankError, InvalidProblemError
+from coderank.errors import InvalidProblemError
 from coderank.evaluation.formatting import voters_text
 from coderank.evaluation.pairs import judged_pairs
 from coderank.evaluation.report import closed_between, evaluate, excluded_voters
@@ -46,10 +46,7 @@ def in_background(services: BotServices, respond: Respond, job: Callable[[], obj
             job()
         except Exception as exc:  # a background failure would otherwise vanish
             log.exception("background job failed")
-            error = str(exc) if isinstance(exc, CoderankError) else type(exc).__name__
-            respond(
-                text=messages.SOMETHING_WENT_WRONG.format(error=error), response_type="ephemeral"
-            )
+            respond(text=failure_text(exc), response_type="ephemeral")
 
     services.background.submit(run)
 

@@ -6,7 +6,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
@@ -16,18 +16,21 @@ from coderank.agents.prompts import AGENTS, TEMPERATURES, TESTER, agent_prompt, 
 from coderank.errors import ModelCrashedError, ModelUnavailableError
 from coderank.fences import extract_code
 from coderank.models import Answer
+from coderank.redaction import Redactor
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Agent:
-    """One named chain with a per-call timeout and retries."""
+    """One named chain with a per-call timeout and retries. An error's text (an endpoint's
+    reply, an exception) is kept as ``redactor`` shows it: scrubbed of secrets, on one line."""
 
     name: str
     chain: Runnable[dict[str, str], str]
     timeout_s: float
     attempts: int = 2
+    redactor: Redactor = field(default_factory=Redactor)
 
     def answer(self, problem: str) -> Answer:
         """Run the chain; never raises: a failure after every attempt is an :class:`Answer` with
@@ -49,11 +52,11 @@ class Agent:
                     text="",
                     code="",
                     latency_s=time.monotonic() - started,
-                    error=str(exc),
+                    error=self.redactor.shown(str(exc)),
                     fatal=True,
                 )
             except Exception as exc:  # noqa: BLE001 - any model or transport failure
-                error = f"{type(exc).__name__}: {exc}"
+                error = self.redactor.shown(f"{type(exc).__name__}: {exc}")
             else:
                 if text.strip():
                     return Answer(
@@ -72,7 +75,11 @@ class Agent:
 
 
 def build_agents(
-    chat_model: BaseChatModel, *, timeout_s: float, attempts: int = 2
+    chat_model: BaseChatModel,
+    *,
+    timeout_s: float,
+    attempts: int = 2,
+    redactor: Redactor | None = None,
 ) -> dict[str, Agent]:
     """The three agents (Concise Fixer, Explainer, Optimizer) over one chat model."""
     return {
@@ -83,12 +90,19 @@ def build_agents(
             | StrOutputParser(),
             timeout_s=timeout_s,
             attempts=attempts,
+            redactor=redactor or Redactor(),
         )
         for name in AGENTS
     }
 
 
-def build_tester(chat_model: BaseChatModel, *, timeout_s: float, attempts: int = 2) -> Agent:
+def build_tester(
+    chat_model: BaseChatModel,
+    *,
+    timeout_s: float,
+    attempts: int = 2,
+    redactor: Redactor | None = None,
+) -> Agent:
     """The Tester: assert lines from the problem alone (read by
     ``coderank.execution.tester_checks``)."""
     return Agent(
@@ -98,4 +112,5 @@ def build_tester(chat_model: BaseChatModel, *, timeout_s: float, attempts: int =
         | StrOutputParser(),
         timeout_s=timeout_s,
         attempts=attempts,
+        redactor=redactor or Redactor(),
     )

@@ -47,9 +47,11 @@ class Executor:
 
     @property
     def status(self) -> str:
-        """``on (bwrap-2)`` or ``off: <why>``."""
+        """``on (bwrap-3; <what holds between runs>)`` or ``off: <why>``."""
         why = self.why_off()
-        return f"on ({SANDBOX_VERSION})" if why is None else f"off: {why}"
+        if why is not None:
+            return f"off: {why}"
+        return f"on ({SANDBOX_VERSION}; {self.sandbox.isolation()})"
 
     def why_off(self) -> str | None:
         if not self.enabled:

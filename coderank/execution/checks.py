@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from coderank.execution.judge import ENCODE_SOURCE, ProbeResult, SplitTest, judge, split_test
 from coderank.execution.sandbox import SANDBOX_VERSION, RunResult, Sandbox
 from coderank.fences import extract_code
 
@@ -96,7 +98,7 @@ def examples(problem: str) -> list[Check]:
         source, want = match["source"].strip(), match["want"].strip()
         if want:
             # As doctest does: the value's repr is the expected output.
-            checks.append(Check(f"assert repr({source}) == {want!r}, repr({source})", "example"))
+            checks.append(Check(f"assert repr({source}) == {want!r}", "example"))
         else:
             checks.append(Check(source, "example"))
     checks += [Check(m.group(1), "example") for m in _ASSERT.finditer(problem)]
@@ -120,21 +122,37 @@ def tester_checks(text: str) -> list[Check]:
     return [Check(t, "tester") for t in tests[:MAX_TESTER_TESTS]]
 
 
-def harness(code: str, checks: list[Check], marker: str) -> str:
-    """The program run in the sandbox: it prints one report line starting with ``marker``."""
-    tests = [c.source for c in checks]
+def harness(code: str, tests: Sequence[SplitTest], marker: str) -> str:
+    """The program run in the sandbox: it runs ``code``, then computes each test's probes (or
+    runs its statement), and prints one report line starting with ``marker``. It holds no
+    literal any test compares with: :func:`read_report` judges the values it reports."""
+    plan = [list(t.probes) if t.statement is None else t.statement for t in tests]
     return f"""
 import contextlib, io, json, signal, sys
 CODE = {code!r}
-TESTS = {tests!r}
-MARKER = {marker!r}
-
+PLAN = {plan!r}
+{ENCODE_SOURCE}
 def first_error(exc):
     text = str(exc).strip().splitlines()
     return type(exc).__name__ + (": " + text[0][:200] if text else "")
 
 def late(signum, frame):
     raise TimeoutError("took more than {TEST_SECONDS} s")
+
+def run_one(source, namespace, evaluate):
+    try:
+        signal.alarm({TEST_SECONDS})
+        with contextlib.redirect_stdout(io.StringIO()):
+            if evaluate:
+                value = encode(eval(compile(source, "<test>", "eval"), namespace))
+            else:
+                exec(compile(source, "<test>", "exec"), namespace)
+                value = None
+        signal.alarm(0)
+        return {{"value": value}}
+    except BaseException as exc:
+        signal.alarm(0)
+        return {{"error": first_error(exc)}}
 
 report = {{"parsed": False, "ran": False, "error": None, "results": []}}
 real_stdout = sys.stdout
@@ -156,33 +174,33 @@ if report["parsed"]:
         signal.alarm(0)
         report["error"] = first_error(exc)
     if report["ran"]:
-        for test in TESTS:
-            try:
-                signal.alarm({TEST_SECONDS})
-                with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(test, "<test>", "exec"), dict(namespace))
-                signal.alarm(0)
-                report["results"].append(None)
-            except BaseException as exc:
-                signal.alarm(0)
-                report["results"].append(first_error(exc))
-real_stdout.write("\\n" + MARKER + json.dumps(report) + "\\n")
+        for test in PLAN:
+            if isinstance(test, str):
+                report["results"].append(run_one(test, dict(namespace), False))
+            else:
+                scope = dict(namespace)
+                report["results"].append([run_one(p, scope, True) for p in test])
+real_stdout.write("\\n" + {marker!r} + json.dumps(report) + "\\n")
 real_stdout.flush()
 """
 
 
 def check_answer(sandbox: Sandbox, code: str, checks: list[Check]) -> Execution:
-    """Run ``code`` and ``checks`` in ``sandbox``."""
+    """Run ``code`` and ``checks`` in ``sandbox``; the checks are judged here, on the values the
+    run reports (:mod:`coderank.execution.judge`)."""
     marker = f"@@coderank-{secrets.token_hex(8)}@@"
+    tests = [split_test(c.source) for c in checks]
     # Every test may use its whole alarm: the run's CPU and wall limits leave room for all.
-    cpu_s = min(120, 2 + TEST_SECONDS * (len(checks) + 1))
+    probes = sum(max(1, len(t.probes)) for t in tests)
+    cpu_s = min(120, 2 + TEST_SECONDS * (probes + 1))
     limits = replace(sandbox.limits, cpu_s=cpu_s, wall_s=cpu_s + 5.0)
-    result = replace(sandbox, limits=limits).run(harness(code, checks, marker))
-    return read_report(result, marker, len(checks))
+    result = replace(sandbox, limits=limits).run(harness(code, tests, marker))
+    return read_report(result, marker, tests)
 
 
-def read_report(result: RunResult, marker: str, total: int) -> Execution:
-    """The :class:`Execution` from a run's output (the last report line counts)."""
+def read_report(result: RunResult, marker: str, tests: Sequence[SplitTest]) -> Execution:
+    """The :class:`Execution` from a run's output (the last report line counts), each test
+    judged on the values it reports."""
     report: dict[str, Any] | None = None
     for line in result.stdout.splitlines():
         if line.startswith(marker):
@@ -190,7 +208,9 @@ def read_report(result: RunResult, marker: str, total: int) -> Execution:
                 report = json.loads(line[len(marker) :])
             except ValueError:
                 report = None
-    if report is None:  # stopped before it could report: timeout, CPU, memory, output, a kill
+    total = len(tests)
+    shaped = isinstance(report, dict) and isinstance(report.get("results"), list)
+    if report is None or not shaped:  # stopped before it could report: a limit, a kill
         why = result.stopped or _last_line(result.stderr) or f"exit code {result.exit_code}"
         return Execution(
             parsed=True,
@@ -201,18 +221,39 @@ def read_report(result: RunResult, marker: str, total: int) -> Execution:
             seconds=result.seconds,
             stopped=result.stopped,
         )
-    failures = [str(r) for r in report["results"] if r is not None]
+    reported = report["results"]
+    ran = bool(report.get("ran")) and len(reported) == total
+    errors = [_judged(t, r) for t, r in zip(tests, reported, strict=False)] if ran else []
+    failures = [e for e in errors if e is not None]
+    first = report.get("error")
     return Execution(
-        parsed=bool(report["parsed"]),
-        ran=bool(report["ran"]),
-        passed=sum(r is None for r in report["results"]),
+        parsed=bool(report.get("parsed")),
+        ran=ran,
+        passed=sum(e is None for e in errors),
         total=total,
-        error=report["error"] or (failures[0] if failures else None),
+        error=(str(first)[:240] if first else None) or (failures[0] if failures else None),
         seconds=result.seconds,
         stopped=result.stopped,
         failures=failures,
-        outcomes=[r is None for r in report["results"]],
+        outcomes=[e is None for e in errors],
     )
+
+
+def _judged(test: SplitTest, reported: Any) -> str | None:
+    """None if ``test`` passed on what the run reported of it, else its first error."""
+    if test.statement is not None:  # a check that must only run: the run's word is taken
+        if isinstance(reported, dict) and "error" in reported:
+            return str(reported["error"])[:240]
+        return None
+    if not isinstance(reported, list):
+        return "the run reported no values"
+    results = [
+        ProbeResult(value=r.get("value"), error=str(r["error"])[:240] if "error" in r else None)
+        if isinstance(r, dict)
+        else ProbeResult(error="a malformed value")
+        for r in reported
+    ]
+    return judge(test, results)
 
 
 def _last_line(text: str) -> str:

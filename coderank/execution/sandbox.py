@@ -1,12 +1,23 @@
 """Run untrusted Python inside bubblewrap (``bwrap``): the only module that starts it.
 
 Every namespace is unshared (no network, not even loopback; its own PIDs), the filesystem is a
-read-only ``/usr`` (the system Python and its standard library), an empty private ``/tmp``,
-``/proc`` and ``/dev``; the environment is empty, for the sandboxed program *and* for ``bwrap``
+read-only ``/usr`` (the system Python and its standard library), a private ``/tmp`` of
+``tmp_mb`` and ``/dev/shm`` of ``shm_mb`` (memory-backed, so they are sized), ``/proc`` and a
+read-only ``/dev``; the environment is empty, for the sandboxed program *and* for ``bwrap``
 itself (it is PID 1 in the sandbox, and its ``/proc/1/environ`` would otherwise show the bot's
-tokens). Limits: CPU seconds, address space, processes (run as ``nobody`` when started by root,
-so the process limit is that user's alone), file size, no core dumps; a wall-clock timeout; at
-most ``output_bytes`` of output are kept, and a program writing more is stopped.
+tokens). Limits: CPU seconds, address space, processes, file size, no core dumps; a wall-clock
+timeout; at most ``output_bytes`` of output are kept, and a program writing more is stopped.
+
+What one run may take, and from whom:
+
+- Started by root, each run has a user id of its own (from ``RUN_UIDS``, never a real user's),
+  so its process limit is its own: a run holding every process it may have cannot stop the
+  runs beside it.
+- Where a control group can be made (:mod:`coderank.execution.cgroups`), each run has one:
+  ``memory_mb`` for the whole run (every process, and its ``/tmp``), ``processes`` in all.
+- Elsewhere (no writable cgroup), ``memory_mb`` holds for each process, so a run may use up to
+  ``processes`` times it, and its tmpfs files count against no limit but their sizes.
+  :meth:`Sandbox.isolation` says which holds, for the status line.
 
 ``bwrap`` leaves its namespace's PID 1 behind when it exits, for PID 1 of the machine to reap;
 where that is a container's bot process or an init that does not reap (seen here), the zombies
@@ -21,23 +32,33 @@ callers switch execution off (and say so) when it cannot.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, cast
 
-NOBODY = 65534
-SANDBOX_VERSION = "bwrap-2"  # stored with each result: bump when the sandbox or limits change
+from coderank.execution.cgroups import Cgroups, RunGroup, find_cgroups
+
+SANDBOX_VERSION = "bwrap-3"  # stored with each result: bump when the sandbox or limits change
+# Runs are given user ids of their own from here when started by root: far above any account's.
+RUN_UIDS = range(0x7FFF0000, 0x7FFF0000 + 4096)
 PR_SET_CHILD_SUBREAPER = 36
-# Runs the command in its arguments, reaps every process left to it, exits with the command's
-# status (128 + the signal's number when a signal ended it, as a shell says it).
+GO = b"\x00"  # sent on stdin once the run is in its control group; the program follows
+# Waits for GO (the run is in its control group by then), runs the command in its arguments,
+# reaps every process left to it, exits with the command's status (128 + the signal's number
+# when a signal ended it, as a shell says it).
 REAPER = f"""
 import ctypes, os, sys
+if os.read(0, 1) != {GO!r}:
+    sys.exit(125)
 ctypes.CDLL(None, use_errno=True).prctl({PR_SET_CHILD_SUBREAPER}, 1, 0, 0, 0)
 child = os.fork()
 if child == 0:
@@ -61,6 +82,8 @@ class Limits:
     memory_mb: int = 512
     processes: int = 32
     file_mb: int = 8
+    tmp_mb: int = 64
+    shm_mb: int = 8
     wall_s: float = 10.0
     output_bytes: int = 64_000
 
@@ -115,37 +138,76 @@ class Sandbox:
             "--symlink", "usr/bin", "/bin",
             "--proc", "/proc",
             "--dev", "/dev",
-            "--tmpfs", "/tmp",
+            "--size", str(limits.shm_mb * 1024 * 1024), "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",
+            "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
             "--chdir", "/tmp",
             "--",
             self.python, "-I", "-X", "utf8", "-",
         ]  # fmt: skip
         return [self.python, "-I", "-S", "-c", REAPER, *prlimit, *bwrap]
 
+    def isolation(self) -> str:
+        """What holds between runs here, in words (for the status line)."""
+        found = _cgroups()
+        memory = (
+            f"{self.limits.memory_mb} MB a run (cgroup {found.version})"
+            if found is not None
+            else f"{self.limits.memory_mb} MB a process, no cgroup to limit a whole run"
+        )
+        users = "a user id per run" if os.geteuid() == 0 else "one user id for every run"
+        return f"memory {memory}; {users}"
+
     def run(self, program: str) -> RunResult:
         """Run ``program`` (Python source, sent on stdin) in the sandbox."""
         started = time.monotonic()
-        as_root = os.geteuid() == 0
-        process = subprocess.Popen(
-            self.command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={},  # bwrap is PID 1 inside: its own environment must hold nothing either
-            start_new_session=True,
-            user=NOBODY if as_root else None,
-            group=NOBODY if as_root else None,
-            extra_groups=[] if as_root else None,
-            cwd="/",
-        )
+        limits = self.limits
+        group = None
+        found = _cgroups()
+        if found is not None:
+            with contextlib.suppress(OSError):  # per-process limits still hold without it
+                group = found.make(
+                    memory_bytes=limits.memory_mb * 1024 * 1024, processes=limits.processes
+                )
+        try:
+            with _run_uid() as uid:
+                process = subprocess.Popen(
+                    self.command(),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env={},  # bwrap is PID 1 inside: its own environment must hold nothing either
+                    start_new_session=True,
+                    user=uid,
+                    group=uid,
+                    extra_groups=[] if uid is not None else None,
+                    cwd="/",
+                )
+                return self._watch(process, program, group, started)
+        finally:
+            if group is not None:
+                group.remove()
+
+    def _watch(
+        self,
+        process: subprocess.Popen[bytes],
+        program: str,
+        group: RunGroup | None,
+        started: float,
+    ) -> RunResult:
         overflow = threading.Event()
         out = _Capped(process.stdout, self.limits.output_bytes, overflow)
         err = _Capped(process.stderr, self.limits.output_bytes, overflow)
         stopped: str | None = None
         try:
             assert process.stdin is not None
+            if group is not None:
+                try:
+                    group.add(process.pid)  # the reaper waits for GO: nothing has forked yet
+                except OSError:
+                    group = None  # the per-process limits still hold
             with contextlib.suppress(BrokenPipeError):
-                process.stdin.write(program.encode())
+                process.stdin.write(GO + program.encode())
                 process.stdin.close()
             deadline = started + self.limits.wall_s
             while process.poll() is None:
@@ -169,6 +231,8 @@ class Sandbox:
             cpu_signal = stopped and ("KILL" in stopped or "XCPU" in stopped)
             if cpu_signal and seconds >= self.limits.cpu_s * 0.8:
                 stopped = "cpu limit"
+        if group is not None and group.out_of_memory():
+            stopped = "memory limit"
         return RunResult(
             exit_code=None if stopped else code,
             stdout=out.text(),
@@ -176,6 +240,31 @@ class Sandbox:
             seconds=seconds,
             stopped=stopped,
         )
+
+
+_free_uids = list(RUN_UIDS)
+_uids_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _run_uid() -> Iterator[int | None]:
+    """A user id no other run of this process holds (None when not root: the run keeps ours).
+    Ids are drawn at random, so another process on the machine rarely draws the same one."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    with _uids_lock:
+        uid = _free_uids.pop(secrets.randbelow(len(_free_uids)))
+    try:
+        yield uid
+    finally:
+        with _uids_lock:
+            _free_uids.append(uid)
+
+
+@functools.cache
+def _cgroups() -> Cgroups | None:
+    return find_cgroups()
 
 
 def _signalled(number: int) -> str | None:

@@ -140,7 +140,7 @@ def _show(ctx: Context, cid: str, me: str) -> None:
         _watch(ctx, cid)
         return
     if progress is not None and progress.error:
-        st.error(progress.error)
+        st.error(plain(progress.error))
     try:
         c = ctx.services.comparisons.get(cid)
     except CoderankError as exc:  # an unknown id; or the model never started: nothing stored
@@ -154,7 +154,7 @@ def _show(ctx: Context, cid: str, me: str) -> None:
         _watch(ctx, cid)
     elif c.status == FAILED:
         if progress is None:
-            st.error(c.error or "the comparison failed")
+            st.error(plain(c.error or "the comparison failed"))
     elif c.voting:
         _voting(ctx, c, me)
     else:

@@ -78,7 +78,7 @@ def _detail(ctx: Context, detail: StoredComparison) -> None:
         )
         return
     if c.error:
-        st.error(c.error)
+        st.error(plain(c.error))
     if c.answers:
         shown = {c.pair.a: "A", c.pair.b: "B"} if c.pair else {}
         tabs = st.tabs(
@@ -90,7 +90,7 @@ def _detail(ctx: Context, detail: StoredComparison) -> None:
         for tab, answer in zip(tabs, c.answers, strict=True):
             with tab:
                 if answer.error:
-                    st.error(f"{label(answer.agent)} failed: {answer.error}")
+                    st.error(plain(f"{label(answer.agent)} failed: {answer.error}"))
                 widgets.answer(answer)
     if c.scores:
         model = f" ({plain(c.reranker_model)})" if c.reranker_model else ""

@@ -19,7 +19,7 @@ def render(ctx: Context) -> None:
     st.title("Fine-tunes")
     in_use = reranker_in_use(ctx.settings, ctx.services.store)
     if in_use.model_id is None:
-        st.error(f"The reranker in use cannot be told: {in_use.error}")
+        st.error(plain(f"The reranker in use cannot be told: {in_use.error}"))
     else:
         st.markdown(f"**Reranker in use:** `{in_use.model_id}`")
     if in_use.pinned:

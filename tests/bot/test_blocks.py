@@ -9,10 +9,12 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.blocks.modal import full_answer_view
-from bot.blocks.progress import progress_message
+from bot.blocks.progress import failed_message, progress_message
 from bot.blocks.results import results_message
 from bot.blocks.text import cut
 from bot.blocks.vote import vote_message
+from bot.failures import failure_text
+from coderank.errors import GenerationError
 from coderank.graph.state import comparison_of
 
 OPEN = comparison_of(
@@ -102,3 +104,14 @@ def test_the_full_answer_modal_keeps_every_line_in_valid_rich_text() -> None:
     assert all(len(t) <= 3000 for t in texts)
     joined = "\n".join(texts)
     assert all(f"x{i} = {i}" in joined for i in range(400)) and joined.endswith("Done.")
+
+
+def test_an_error_quoting_an_endpoint_is_shown_in_slack_never_sent_as_a_mention() -> None:
+    said = "every agent failed: 400 <!channel> <@U0BOSS> <https://evil.example|click> & more"
+    text, blocks = failed_message(requester="U0ALICE", problem="Write f", error=said)
+    shown = [text, failure_text(GenerationError(said))]
+    shown += [str(b["text"]["text"]) for b in blocks if "text" in b]
+    for message in shown:
+        assert "<!channel>" not in message and "<@U0BOSS>" not in message
+        assert "<https://evil" not in message
+    assert "&lt;!channel&gt; &lt;@U0BOSS&gt;" in text and "&amp; more" in text

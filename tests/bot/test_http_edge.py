@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
@@ -234,6 +235,80 @@ def test_a_malformed_request_gets_a_4xx_and_one_short_line(
     result = post_bytes(edge.url, body, signed=signed, timestamp=timestamp)
     assert result.status in (400, 401), result
     assert_one_short_line(caplog, "Traceback", "bad", "not json", "U0BOB", "v0=")
+    assert edge.slack.calls_of("chat.postMessage") == [] and edge.slack.responses == []
+
+
+class _Listener(BaseHTTPRequestHandler):
+    """Records every request it is sent: a ``response_url`` an attacker chose."""
+
+    def do_POST(self) -> None:
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """A server on another loopback port: its URL and the paths POSTed to it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Listener)
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", server.seen  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [
+        ("1" * 4_400, None),  # int() refuses more than 4,300 digits
+        (None, "v0=\u00e9" + "0" * 63),  # hmac.compare_digest refuses a non-ASCII str
+        (None, "v0=" + "0" * 64 + "\u00ff" * 10),
+        ("\u00b9\u00b2\u00b3", None),  # str.isdigit(), but not ASCII digits
+        (" 1", None),
+        ("", ""),
+    ],
+    ids=[
+        "4,400 digits",
+        "non-ASCII signature",
+        "long non-ASCII signature",
+        "superscript digits",
+        "a space",
+        "empty",
+    ],
+)
+def test_a_malformed_signature_header_is_a_401_and_nothing_is_posted_to_its_response_url(
+    edge: RunningBot,
+    caplog: pytest.LogCaptureFixture,
+    timestamp: str | None,
+    signature: str | None,
+) -> None:
+    with listener() as (url, seen):
+        body = edge.send.command_body("Write f()", user="U0MALLORY")
+        fields = urllib.parse.parse_qs(body)
+        fields["response_url"] = [f"{url}/internal/admin/reset?confirm=yes"]
+        body = urllib.parse.urlencode({k: v[0] for k, v in fields.items()})
+        ts = timestamp if timestamp is not None else str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature if signature is not None else sign(body.encode(), ts),
+        }
+        request = urllib.request.Request(
+            f"{edge.url}/slack/events", data=body.encode(), headers=headers, method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401
+        assert seen == []  # the error handler, had it run, posts before the 401 is sent
+    assert_one_short_line(caplog, "Traceback", "U0MALLORY", "admin", "v0=")
     assert edge.slack.calls_of("chat.postMessage") == [] and edge.slack.responses == []
 
 

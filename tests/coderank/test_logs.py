@@ -215,3 +215,12 @@ def test_the_command_line_scrubs_its_log_too(log_format: str, tmp_path: Path) ->
         assert secret not in logged, secret
     if log_format == "json":
         assert all(json.loads(line)["level"] for line in logged.splitlines())
+
+
+@pytest.mark.parametrize("capture", ["text"], indirect=True)
+def test_a_line_break_in_what_is_logged_cannot_forge_a_text_line(capture: Captured) -> None:
+    endpoint_said = "bad request\n2030-01-01 00:00:00,000 CRITICAL bot: forged\r\u2028entry"
+    logging.getLogger("tests.logs").warning("the endpoint said: %s", endpoint_said)
+    (line,) = capture.text.splitlines()
+    assert "WARNING tests.logs: the endpoint said: bad request 2030-01-01" in line
+    assert line.endswith("CRITICAL bot: forged entry")

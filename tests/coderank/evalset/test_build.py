@@ -68,7 +68,8 @@ def test_only_answers_the_tests_fail_are_kept_and_the_split_is_by_problem() -> N
     kinds = {b.kind: b for b in runs.broken}
     assert set(kinds) == {SUBTLE, WRONG_PROBLEM, UNFINISHED, CRASH}
     assert kinds[CRASH].summary == "NameError: name 'validate_longest_run' is not defined"
-    assert kinds[UNFINISHED].summary == "AssertionError"  # None is no answer
+    # None is no answer, and the summary says so
+    assert kinds[UNFINISHED].summary == "AssertionError: longest_run([]) returned None"
     assert "checks passed" in kinds[SUBTLE].summary  # it runs, and gives some wrong answers
     assert kinds[SUBTLE].summary != "5/5 checks passed"
     wrong = kinds[WRONG_PROBLEM]  # another problem's reference: the tests' function is missing

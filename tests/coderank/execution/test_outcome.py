@@ -7,6 +7,7 @@ import pytest
 
 from coderank.execution import Executor
 from coderank.execution.checks import NO_CODE, Check, Execution, read_report
+from coderank.execution.judge import split_test
 from coderank.execution.sandbox import RunResult
 
 CHECKS = [Check("assert f(2) == 2", "example"), Check("assert f(3) == 3", "example")]
@@ -33,6 +34,7 @@ def test_a_run_without_checks_and_one_stopped_by_a_limit() -> None:
     ran = Execution(parsed=True, ran=True, passed=0, total=0, error=None, seconds=0.1)
     assert ran.outcome == "no_checks"
     stopped = RunResult(stdout="", stderr="", exit_code=-9, seconds=4.0, stopped="timeout")
-    assert read_report(stopped, "@@marker@@", total=2).outcome == "stopped"
+    tests = [split_test("assert f(1) == 1"), split_test("f(2)")]
+    assert read_report(stopped, "@@marker@@", tests).outcome == "stopped"
     nothing = Execution(parsed=False, ran=False, passed=0, total=2, error=NO_CODE, seconds=0.0)
     assert nothing.outcome == "no_code"

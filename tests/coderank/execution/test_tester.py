@@ -118,7 +118,7 @@ def test_a_failing_tester_leaves_the_problems_own_examples(tmp_path: Path) -> No
         )
         assert comparison.tests == ()
         assert comparison.checks["concise_fixer"] == "1/1 checks passed"
-        assert comparison.checks["optimizer"] == "AssertionError: 0"
+        assert comparison.checks["optimizer"] == "AssertionError: add(2, 2) returned 0"
     finally:
         services.close()
 

@@ -131,8 +131,14 @@ def test_a_bad_date_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
 TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 HF_KEY = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 PROBLEM = f"<@U0123ABCD> asks: why does WebClient(token='{TOKEN}') fail? Mail jane@example.com"
-ANSWER = f"Log in first:\n\n```python\nlogin(token='{HF_KEY}')\n```"
-SECRETS = (TOKEN, HF_KEY, "jane@example.com", "U0123ABCD")
+# Shapes exports once missed: an Astra token, an id joined to a word, a percent-encoded token.
+ASTRA = "AstraCS:AbCdEfGhIjKl:0123456789abcdef0123456789abcdef"
+ENCODED = "xoxb%2D1234567890%2DAbCdEfGhIjKl"
+ANSWER = (
+    f"Log in first:\n\n```python\nlogin(token='{HF_KEY}')\ndb = connect('{ASTRA}')\n"
+    f"owner = 'user_U0234BCDE'\nhook = 'https://example.com/?t={ENCODED}'\n```"
+)
+SECRETS = (TOKEN, HF_KEY, ASTRA, ENCODED, "jane@example.com", "U0123ABCD", "U0234BCDE")
 VOTERS = ("U0VOTER001", "W0VOTER002")
 
 
@@ -159,8 +165,8 @@ def export(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-# The problem's mention, token and address, and the chosen answer's key.
-SCRUBBED = "scrubbed: 2 tokens, 1 e-mail address, 1 Slack user id"
+# The problem's mention, token and address, and the chosen answer's keys and owner.
+SCRUBBED = "scrubbed: 4 tokens, 1 e-mail address, 2 Slack user ids"
 
 
 def test_the_dpo_export_loads_with_datasets_and_reads_back_for_the_finetune(

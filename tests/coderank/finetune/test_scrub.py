@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from coderank.finetune.scrub import describe, scrub
+from coderank.redaction import Redactor
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 
@@ -49,3 +50,33 @@ def test_finds_are_counted_and_described() -> None:
     scrub(f"{SLACK_BOT} and sk-ant-{'a' * 30} to bob@example.com for <@U0123ABCD>", found)
     assert describe(found) == "2 tokens, 1 e-mail address, 1 Slack user id"
     assert describe(Counter()) == ""
+
+
+# Each shape the log scrubs, as it was missed by exports before (issue 29) or as people paste it.
+SHAPES = [
+    ("ASTRA_DB_APPLICATION_TOKEN=AstraCS:AbCdEfGhIjKl:0123456789abcdef0123", "AstraCS:"),
+    ("curl -d token=xoxb%2D1234567890%2D0987654321%2DAbCdEfGhIj", "xoxb%2D"),
+    ("hooks = 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX'", "XXXXXXXX"),
+    ("DATABASE_URL=postgresql://coderank:s3cret-pw@db:5432/coderank", "s3cret-pw"),
+    (f"BOT={SLACK_BOT}", "AbCdEfGh"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), SHAPES)
+def test_exports_scrub_every_shape_the_log_scrubs(text: str, secret: str) -> None:
+    assert secret in text
+    assert secret not in Redactor().scrub(text)  # the log's scrubbing
+    assert secret not in scrub(text)  # the export's
+    assert "[token]" in scrub(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("owner = 'user_U0123ABCD'", "owner = 'user_[user]'"),
+        ("U0123ABCD,W0123ABCDE", "[user],[user]"),
+        ("ID XU0123ABCD stays", "ID XU0123ABCD stays"),
+    ],
+)
+def test_a_user_id_joined_to_a_word_by_an_underscore_is_scrubbed(text: str, expected: str) -> None:
+    assert scrub(text) == expected
