@@ -26,6 +26,18 @@ def run(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def ask_hosted(
+    tmp: Path, chat: ChatServer, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``ask`` with the agents on a hosted model: ``chat``, started here and stopped after."""
+    chat.start()
+    try:
+        hosted = {"LLM_BACKEND": "hf", "HF_ENDPOINT_URL": chat.url, "HF_HUB_OFFLINE": "0"}
+        return run(tmp, "ask", *args, **hosted, **env)
+    finally:
+        chat.stop()
+
+
 def stats(tmp: Path, **env: str) -> dict[str, int]:
     out = run(tmp, "stats", **env)
     assert out.returncode == 0, out.stderr
@@ -82,25 +94,13 @@ def test_ask_with_a_vote_end_to_end(tmp_path: Path, store_env: dict[str, str]) -
     # On Astra the vote also closes voting by quorum (VOTE_QUORUM=1) before the command closes it,
     # and the agents ask a hosted model (the chat server): the embedded model runs on SQLite.
     astra = store_env.get("STORE") == "astra"
-    chat = ChatServer().start() if astra else None
-    hosted = (
-        {"LLM_BACKEND": "hf", "HF_ENDPOINT_URL": chat.url, "HF_HUB_OFFLINE": "0"} if chat else {}
-    )
-    try:
-        out = run(
-            tmp_path,
-            "ask",
-            "Write a function is_prime(n)",
-            "--vote",
-            "A",
-            LLM_MAX_NEW_TOKENS="96",
-            VOTE_QUORUM="1" if astra else "5",
-            **store_env,
-            **hosted,
-        )
-    finally:
-        if chat is not None:
-            chat.stop()
+    asked = ("Write a function is_prime(n)", "--vote", "A")
+    quorum = "1" if astra else "5"
+    env = {"LLM_MAX_NEW_TOKENS": "96", "VOTE_QUORUM": quorum, **store_env}
+    if astra:
+        out = ask_hosted(tmp_path, ChatServer(), *asked, **env)
+    else:
+        out = run(tmp_path, "ask", *asked, **env)
     assert out.returncode == 0, out.stderr
     shown = out.stdout.split("===== Answer A =====\n", 1)[1].split("Your vote (A)", 1)[0]
     answer_a, answer_b = shown.split("===== Answer B =====\n")
@@ -130,18 +130,7 @@ def test_ask_with_a_vote_end_to_end(tmp_path: Path, store_env: dict[str, str]) -
 @pytest.mark.slow
 def test_ask_without_a_terminal_leaves_the_vote_open_for_another_process(tmp_path: Path) -> None:
     # The agents ask a hosted model (the chat server on 127.0.0.1): the embedded one runs above.
-    chat = ChatServer().start()
-    try:
-        asked = run(
-            tmp_path,
-            "ask",
-            "Write a function square(x)",
-            LLM_BACKEND="hf",
-            HF_ENDPOINT_URL=chat.url,
-            HF_HUB_OFFLINE="0",
-        )
-    finally:
-        chat.stop()
+    asked = ask_hosted(tmp_path, ChatServer(), "Write a function square(x)")
     assert asked.returncode == 0, asked.stderr
     assert "def fib(n):" in asked.stdout  # the hosted model's answer is shown
     match = re.search(r"python -m coderank vote (c[0-9a-f]+) A\|B", asked.stdout)
@@ -178,20 +167,14 @@ def test_ask_without_a_terminal_leaves_the_vote_open_for_another_process(tmp_pat
 def test_an_endpoint_error_reaches_the_user_scrubbed_and_on_one_line(
     tmp_path: Path, content_type: str, body: bytes
 ) -> None:
-    chat = ChatServer(failure=(400, content_type, body)).start()
-    try:
-        asked = run(
-            tmp_path,
-            "ask",
-            "Write a function square(x)",
-            LLM_BACKEND="hf",
-            HF_ENDPOINT_URL=chat.url,
-            HF_HUB_OFFLINE="0",
-            HUGGINGFACEHUB_API_TOKEN="endpoint-secret-0123456789",  # no token shape of its own
-            LLM_TIMEOUT_S="20",
-        )
-    finally:
-        chat.stop()
+    chat = ChatServer(failure=(400, content_type, body))
+    asked = ask_hosted(
+        tmp_path,
+        chat,
+        "Write a function square(x)",
+        HUGGINGFACEHUB_API_TOKEN="endpoint-secret-0123456789",  # no token shape of its own
+        LLM_TIMEOUT_S="20",
+    )
     said = asked.stdout + asked.stderr
     assert asked.returncode != 0 and chat.requests >= 3, said
     assert "endpoint-secret" not in said
