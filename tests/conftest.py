@@ -13,7 +13,7 @@ import pytest
 from coderank.config import Settings, from_env
 from coderank.services import Services, build_services
 from harness.fakes import LengthReranker, fake_agents
-from harness.settings import MODEL_CACHE, make_settings
+from harness.settings import MODEL_CACHE, TEST_MODEL, make_settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,7 +44,17 @@ def services(settings: Settings) -> Iterator[Services]:
 
 @pytest.fixture(scope="session")
 def gguf_path() -> Path:
-    """The default packaged GGUF (``LOCAL_MODEL`` unset), assembled once into the shared cache."""
+    """The GGUF the tests generate with (``TEST_MODEL``, as ``make_env`` sets it), assembled once
+    into the shared cache."""
+    from coderank.agents.llm import local_gguf_path
+
+    env = {"CODERANK_CACHE_DIR": MODEL_CACHE, "LOCAL_MODEL": TEST_MODEL}
+    return local_gguf_path(from_env(env, env_file=None))
+
+
+@pytest.fixture(scope="session")
+def default_gguf_path() -> Path:
+    """The default packaged GGUF (``LOCAL_MODEL`` unset), for the default's own real runs."""
     from coderank.agents.llm import local_gguf_path
 
     return local_gguf_path(from_env({"CODERANK_CACHE_DIR": MODEL_CACHE}, env_file=None))

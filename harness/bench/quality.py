@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from coderank.models import Comparison
     from coderank.services import Services
 
-DEFAULT_MODELS = ("gemma-3-270m", "qwen2.5-coder-0.5b")  # the old default, then the new one
+DEFAULT_MODELS = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")  # the fast one, then the default
 WARM_UP = "Write a function add(a, b) that returns the sum of a and b."
 
 

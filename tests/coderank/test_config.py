@@ -11,7 +11,7 @@ from coderank.errors import ConfigError
 def test_defaults_are_the_embedded_ones() -> None:
     s = from_env({}, env_file=None)
     assert s.llm_backend == "local"
-    assert s.local_model == "qwen2.5-coder-0.5b"
+    assert s.local_model == "qwen2.5-coder-1.5b"
     assert s.store == "sqlite"
     assert s.hf_model == "microsoft/Phi-3-mini-128k-instruct"
     assert s.sqlite_path == "data/coderank.db"
@@ -24,7 +24,7 @@ def test_defaults_are_the_embedded_ones() -> None:
     ("name", "value", "accepts"),
     [
         ("LLM_BACKEND", "openai", "local, hf"),
-        ("LOCAL_MODEL", "llama-70b", "qwen2.5-coder-0.5b, gemma-3-270m"),
+        ("LOCAL_MODEL", "llama-70b", "qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, gemma-3-270m"),
         ("STORE", "mongo", "sqlite"),
         ("PAIR_POLICY", "best", "top2, uncertain, random"),
         ("LLM_MAX_NEW_TOKENS", "lots", "whole number"),

