@@ -97,3 +97,28 @@ def http_get(url: str, *, timeout_s: float = 5) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+def model_socket(pid: int) -> Path:
+    """The Unix socket a running ``coderank.agents.model_server`` serves on (its ``--socket``)."""
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return Path(args[args.index(b"--socket") + 1].decode())
+
+
+def wait_until_generating(socket: Path, *, tokens: int = 8, timeout_s: float = 120) -> None:
+    """Return once the model server on ``socket`` has sampled ``tokens`` more tokens than when
+    called: a generation is under way (no fixed sleep that a busy machine would outrun)."""
+    import httpx
+
+    from coderank.agents.model_process import INFO_PATH
+
+    transport = httpx.HTTPTransport(uds=str(socket))
+    with httpx.Client(transport=transport, base_url="http://model", timeout=10) as client:
+        start = int(client.get(INFO_PATH).json()["generated"])
+        deadline = time.monotonic() + timeout_s
+        while int(client.get(INFO_PATH).json()["generated"]) < start + tokens:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the model generated fewer than {tokens} tokens in {timeout_s} s"
+                )
+            time.sleep(0.05)

@@ -130,6 +130,7 @@ class BatchedModel:
         self._running: list[_Sequence] = []
         self._closed = False
         self.peak_batch = 0  # the most sequences one decode step has served so far
+        self.generated = 0  # tokens sampled so far, every sequence together
         self._thread = threading.Thread(target=self._loop, name="batched-decode", daemon=True)
         self._thread.start()
 
@@ -268,6 +269,7 @@ class BatchedModel:
             self._advance(seq, token)
 
     def _advance(self, seq: _Sequence, token: int) -> None:
+        self.generated += 1
         seq.generated += 1
         if llama_cpp.llama_vocab_is_eog(self._vocab, token):
             seq.generated -= 1

@@ -112,6 +112,7 @@ def batched_app(engine: BatchedModel, *, model_name: str) -> FastAPI:
             "sequences": engine.n_seq,
             "threads": engine.n_threads,
             "peak_batch": engine.peak_batch,
+            "generated": engine.generated,  # a watcher sees a generation under way
         }
 
     async def completion(body: CompletionRequest) -> dict[str, Any]:

@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from harness.servers import child_pids, free_port, http_get
+from harness.servers import (
+    child_pids,
+    free_port,
+    http_get,
+    model_socket,
+    wait_until_generating,
+)
 from harness.settings import ROOT, make_env
 from harness.slack_requests import SlackSender
 from harness.slack_server import SlackApiServer
@@ -103,7 +109,7 @@ def test_killing_the_model_mid_generation_fails_that_comparison_and_the_bot_carr
 
     assert bot.send.command("Write a function is_prime(n)").status == 200
     message_with(slack, "asked CodeRank")
-    time.sleep(1.5)  # three agents of up to 128 tokens take several seconds: mid-generation
+    wait_until_generating(model_socket(models[0]))  # mid-generation: up to 128 tokens an agent
     os.kill(models[0], signal.SIGKILL)
 
     failed = message_with(slack, "could not be made")

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from coderank.agents.llm import build_chat_model
 from coderank.agents.model_process import describe_exit, start_failure
 from coderank.errors import ModelCrashedError
+from harness.servers import wait_until_generating
 from harness.settings import ROOT, make_env, make_settings
 
 PROBLEM = "Write a long essay about the history of the Python programming language."
@@ -55,7 +55,7 @@ def test_a_killed_model_process_fails_its_generation_and_is_started_again(
 
     worker = threading.Thread(target=generate)
     worker.start()
-    time.sleep(1.5)  # 2000 tokens take about 40 s: the child is generating now
+    wait_until_generating(process.socket_path)  # 2000 tokens take far longer: mid-generation
     assert before.pid is not None
     os.kill(before.pid, signal.SIGKILL)
     worker.join(timeout=30)
