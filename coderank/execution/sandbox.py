@@ -12,7 +12,8 @@ What one run may take, and from whom:
 
 - Started by root, each run has a user id of its own (from ``RUN_UIDS``, never a real user's),
   so its process limit is its own: a run holding every process it may have cannot stop the
-  runs beside it.
+  runs beside it. Otherwise the runs share the bot's user, and each may start ``processes``
+  tasks beyond what that user runs already (:func:`_nproc`).
 - Where a control group can be made (:mod:`coderank.execution.cgroups`), each run has one:
   ``memory_mb`` for the whole run (every process, and its ``/tmp``), ``processes`` in all.
 - Elsewhere (no writable cgroup), ``memory_mb`` holds for each process, so a run may use up to
@@ -112,13 +113,15 @@ class Sandbox:
     bwrap: str = "bwrap"
     limits: Limits = Limits()
 
-    def command(self) -> list[str]:
+    def command(self, *, nproc: int | None = None) -> list[str]:
+        """The command line of one run; ``nproc`` is its RLIMIT_NPROC (``processes`` unless
+        given: see :func:`_nproc`)."""
         limits = self.limits
         prlimit = [
             "prlimit",
             f"--cpu={limits.cpu_s}",
             f"--as={limits.memory_mb * 1024 * 1024}",
-            f"--nproc={limits.processes}",
+            f"--nproc={limits.processes if nproc is None else nproc}",
             f"--fsize={limits.file_mb * 1024 * 1024}",
             "--core=0",
             "--",
@@ -172,7 +175,7 @@ class Sandbox:
         try:
             with _run_uid() as uid:
                 process = subprocess.Popen(
-                    self.command(),
+                    self.command(nproc=_nproc(uid, limits.processes)),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
@@ -260,6 +263,32 @@ def _run_uid() -> Iterator[int | None]:
     finally:
         with _uids_lock:
             _free_uids.append(uid)
+
+
+def _nproc(uid: int | None, processes: int) -> int:
+    """RLIMIT_NPROC for a run: it counts every task (process or thread) of the run's real user.
+    With a user id of its own, that is the run alone: ``processes``. Without one (not root, as in
+    the image), the user also runs this process's threads, the model's and other runs': the limit
+    is what the user runs now plus ``processes``, or no run could even start its namespaces."""
+    if uid is not None:
+        return processes
+    return _tasks_of(os.getuid()) + processes
+
+
+def _tasks_of(uid: int) -> int:
+    """How many tasks (threads included) the user ``uid`` runs now, read from ``/proc``."""
+    tasks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields.get("Uid", "-1 ").split()[0]) == uid:
+            tasks += int(fields.get("Threads", "1").strip())
+    return tasks
 
 
 @functools.cache

@@ -5,8 +5,12 @@ files written to the memory-backed ``/tmp`` and ``/dev``."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +18,10 @@ from coderank.execution import Executor
 from coderank.execution.cgroups import find_cgroups
 from coderank.execution.checks import Check, check_answer
 from coderank.execution.sandbox import Limits, Sandbox
+from harness.settings import ROOT
 
 SANDBOX = Sandbox(limits=Limits(cpu_s=4, wall_s=8.0))
+IMAGE_UID = 10001  # the Dockerfile's user
 ADD = [Check("assert add(1, 2) == 3", "tester"), Check("assert add(-1, 1) == 0", "tester")]
 
 # Finds the run's report marker in the harness's own strings, prints a report that says every
@@ -161,3 +167,38 @@ def _sandboxed_processes() -> int:
         except OSError:
             continue
     return count
+
+
+# A process with as many threads as the bot has (its listener pool alone is 32), running a
+# sandbox: the image runs the bot as a user of its own, not root.
+MANY_THREADS = """
+import sys, threading
+from coderank.execution.sandbox import Sandbox
+stop = threading.Event()
+for _ in range(64):
+    threading.Thread(target=stop.wait, daemon=True).start()
+print(Sandbox().run("print(6 * 7)").stdout.strip(), flush=True)
+stop.set()
+"""
+
+
+def test_a_process_of_many_threads_not_root_still_runs_code() -> None:
+    # RLIMIT_NPROC counts every thread of the run's user: at 32, each run of a bot that is not
+    # root failed with "bwrap: Creating new namespace failed: Resource temporarily unavailable".
+    as_root = os.geteuid() == 0
+    with tempfile.TemporaryDirectory() as folder:  # a copy the image's user can read
+        shutil.copytree(ROOT / "coderank", Path(folder) / "coderank")
+        for path in [Path(folder), *Path(folder).rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        done = subprocess.run(
+            ["/usr/bin/python3", "-c", MANY_THREADS],  # Debian's: the sandbox's own Python
+            cwd=folder,
+            env={"PYTHONPATH": folder, "PATH": "/usr/bin:/bin"},
+            user=IMAGE_UID if as_root else None,
+            group=IMAGE_UID if as_root else None,
+            extra_groups=[] if as_root else None,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.stdout.strip() == "42", done.stderr
