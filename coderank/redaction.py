@@ -4,8 +4,9 @@ from every error text shown to people, and the :class:`Redactor` that scrubs the
 The shapes: Slack tokens (bot, user, app-level, refresh, legacy workspace; a hyphen may be
 percent-encoded, as in a URL or a form body) and incoming-webhook URLs, then common API keys:
 Hugging Face, OpenAI / Anthropic (``sk-``, ``sk-proj-``, ``sk-ant-``), GitHub, GitLab, AWS,
-Google, and Astra application tokens. The generic prefixes need 10-20+ characters after them, so
-identifiers such as ``hf_hub`` or ``sk-learn`` stay. The password of any URL's
+Google, and Astra application tokens. Slack's prefixes are scrubbed with whatever follows them
+(as the log always did); the generic ones need 16-35 characters after them, so identifiers such
+as ``hf_hub`` or ``sk-learn`` stay. The password of any URL's
 ``user:password@`` is scrubbed too, and so is every configured secret given to a
 :class:`Redactor` (a token of any shape).
 """
@@ -27,8 +28,8 @@ MAX_SHOWN_ERROR = 500
 _HYPHEN = r"(?:-|%2[dD])"
 SECRET_SHAPES = re.compile(
     rf"""
-      (?<![A-Za-z0-9])(?:xoxe\.)?xox[abeoprs]{_HYPHEN}[A-Za-z0-9%-]{{10,}}
-    | (?<![A-Za-z0-9])xapp{_HYPHEN}[A-Za-z0-9%-]{{10,}}
+      (?<![A-Za-z0-9])(?:xoxe\.)?xox[abeoprs]{_HYPHEN}[A-Za-z0-9%-]+
+    | (?<![A-Za-z0-9])xapp{_HYPHEN}[A-Za-z0-9%-]+
     | https://hooks\.slack\.com/services/[A-Za-z0-9/_%-]+
     | (?<![A-Za-z0-9])hf_[A-Za-z0-9]{{16,}}
     | (?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{{20,}}

@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from coderank.execution.judge import ENCODE_SOURCE, ProbeResult, SplitTest, judge, split_test
+from coderank.execution.judge import (
+    ENCODE_SOURCE,
+    ERROR_CHARS,
+    ProbeResult,
+    SplitTest,
+    judge,
+    split_test,
+)
 from coderank.execution.sandbox import SANDBOX_VERSION, RunResult, Sandbox
 from coderank.fences import extract_code
 
@@ -223,7 +230,7 @@ def read_report(result: RunResult, marker: str, tests: Sequence[SplitTest]) -> E
         )
     reported = report["results"]
     ran = bool(report.get("ran")) and len(reported) == total
-    errors = [_judged(t, r) for t, r in zip(tests, reported, strict=False)] if ran else []
+    errors = [_judged(t, r) for t, r in zip(tests, reported, strict=True)] if ran else []
     failures = [e for e in errors if e is not None]
     first = report.get("error")
     return Execution(
@@ -231,7 +238,7 @@ def read_report(result: RunResult, marker: str, tests: Sequence[SplitTest]) -> E
         ran=ran,
         passed=sum(e is None for e in errors),
         total=total,
-        error=(str(first)[:240] if first else None) or (failures[0] if failures else None),
+        error=(str(first)[:ERROR_CHARS] if first else None) or (failures[0] if failures else None),
         seconds=result.seconds,
         stopped=result.stopped,
         failures=failures,
@@ -243,12 +250,14 @@ def _judged(test: SplitTest, reported: Any) -> str | None:
     """None if ``test`` passed on what the run reported of it, else its first error."""
     if test.statement is not None:  # a check that must only run: the run's word is taken
         if isinstance(reported, dict) and "error" in reported:
-            return str(reported["error"])[:240]
+            return str(reported["error"])[:ERROR_CHARS]
         return None
     if not isinstance(reported, list):
         return "the run reported no values"
     results = [
-        ProbeResult(value=r.get("value"), error=str(r["error"])[:240] if "error" in r else None)
+        ProbeResult(
+            value=r.get("value"), error=str(r["error"])[:ERROR_CHARS] if "error" in r else None
+        )
         if isinstance(r, dict)
         else ProbeResult(error="a malformed value")
         for r in reported

@@ -29,6 +29,7 @@ from typing import Any
 
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
+ERROR_CHARS = 240  # of an error the run reported, or of why a test failed
 
 # Sent into the sandbox: a value as JSON-safe [tag, payload] lists (tags below).
 ENCODE_SOURCE = f"""
@@ -287,7 +288,7 @@ def judge(test: SplitTest, results: Sequence[ProbeResult]) -> str | None:
     try:
         passed = value(test.tree)
     except _Failed as exc:
-        return str(exc)[:240]
+        return str(exc)[:ERROR_CHARS]
     except RecursionError:
         return "a value nested too deep to compare"
     if passed:

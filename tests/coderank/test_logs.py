@@ -38,6 +38,7 @@ DATABASE_URL = f"postgresql://coderank:{DB_PASSWORD}@db.internal:5432/coderank"
 STRAY = (
     "xoxp-2222222222-3333333333-userTokenValue",
     "xoxb-4444444444-otherBotTokenValue",
+    "xoxb-1-short",  # the log scrubs a Slack prefix with whatever follows it
     "xapp-1-A0OTHER-5555-fedcba",
     "hf_ZyXwVuTsRqPoNmLkJiHgFeDcBa987654",
     "AstraCS:ZyXwVuTsRq:fedcba9876543210",
